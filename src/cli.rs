@@ -1,0 +1,240 @@
+//! Every subcommand and flag of `anmin`, as clap derive definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::optim::anmin::Variant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anmin",
+    version,
+    about = "Train two-layer ReLU regression networks with ANMIN, the alternating analytic solver",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a network on a CSV file; print a summary, write the training curve as JSON
+    Train(TrainArgs),
+    /// Predict with a saved model on new rows of CSV
+    Predict(PredictArgs),
+}
+
+/// Which table to read and which of its columns to use.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct DataArgs {
+    /// CSV file with a header row [default: the embedded red wine quality data]
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Target column(s), comma-separated; several give a multi-output network [default: the
+    /// last column]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub target: Vec<String>,
+    /// Input columns to use, comma-separated [default: all but the targets]
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        conflicts_with = "drop"
+    )]
+    pub features: Vec<String>,
+    /// Columns to leave out of the inputs, comma-separated
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub drop: Vec<String>,
+    /// Field delimiter: a single character, or "tab" [default: detected among , ; and tab]
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    #[serde(serialize_with = "serialize_delimiter")]
+    pub delimiter: Option<u8>,
+    /// Drop rows with a missing value (empty, NA, NaN, ?, null, inf) in a used column instead
+    /// of failing
+    #[arg(long)]
+    pub drop_missing: bool,
+}
+
+/// The random train/test split.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct SplitArgs {
+    /// Fraction of rows held out as the test set; 0 trains on every row
+    #[arg(long, default_value_t = 0.2, value_parser = parse_test_frac)]
+    pub test_frac: f64,
+    /// Seed of the split and the initial network
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The network's shape.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct NetArgs {
+    /// Hidden units h
+    #[arg(long, default_value_t = 64, value_parser = parse_positive_usize)]
+    pub hidden: usize,
+    /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU
+    #[arg(long, default_value_t = 0.0, value_parser = parse_alpha)]
+    pub alpha: f64,
+}
+
+/// The optimizers `train` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// ANMIN (the variant is chosen with --variant)
+    Anmin,
+    /// ANMIN with the paper's plain iteration (same as --optimizer anmin --variant plain)
+    AnminPlain,
+}
+
+/// Optimizer settings. Unset options take the chosen optimizer's defaults; an option that
+/// does not apply to it is an error.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct OptimArgs {
+    /// Optimizer
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Anmin)]
+    pub optimizer: OptimizerKind,
+    /// Iterations (ANMIN) [default: 30]
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub iters: Option<usize>,
+    /// ANMIN variant [default: safeguarded]
+    #[arg(long, value_enum)]
+    pub variant: Option<Variant>,
+    /// Converged when an iteration lowers the objective by less than this fraction (ANMIN)
+    /// [default: 1e-8]
+    #[arg(long, value_parser = parse_nonnegative)]
+    pub tol: Option<f64>,
+    /// L2 penalty λ on A and B: minimizes MSE + λ(‖A‖² + ‖B‖²) [default: 0]
+    #[arg(long, value_parser = parse_nonnegative)]
+    pub ridge: Option<f64>,
+    /// Stop after this many seconds of training
+    #[arg(long, value_name = "SECONDS", value_parser = parse_positive)]
+    pub max_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub split: SplitArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub optim: OptimArgs,
+    /// Threads for the linear algebra of one run; 0 uses every core
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Write the run (config, dataset, split, history) as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Save the trained network with its preprocessing to this JSON file
+    #[arg(long, value_name = "FILE")]
+    pub save_model: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// Model saved by `anmin train --save-model`
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// CSV file with (at least) the model's input columns
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Field delimiter: a single character, or "tab" [default: detected]
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Write predictions to this CSV file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err("expected one ASCII character (not a quote or newline), or \"tab\"".into()),
+    }
+}
+
+fn serialize_delimiter<S: serde::Serializer>(d: &Option<u8>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        None => s.serialize_none(),
+        Some(b'\t') => s.serialize_str("tab"),
+        Some(c) => s.serialize_str(&(*c as char).to_string()),
+    }
+}
+
+fn parse_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not a finite number"))
+    }
+}
+
+fn parse_test_frac(s: &str) -> Result<f64, String> {
+    let v = parse_f64(s)?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be at least 0 and below 1".into())
+    }
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    parse_test_frac(s)
+}
+
+fn parse_nonnegative(s: &str) -> Result<f64, String> {
+    let v = parse_f64(s)?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err("must not be negative".into())
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    let v = parse_f64(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err("must be positive".into())
+    }
+}
+
+fn parse_positive_usize(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err("must be a whole number of at least 1".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,52 @@
+//! The subcommands, as library functions so that tests and benchmarks drive the same code.
+
+pub mod predict;
+pub mod train;
+
+use faer::Par;
+
+use crate::cli::{Cli, Command, DataArgs};
+use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, Source, Table};
+use crate::error::Result;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Predict(args) => predict::run(&args),
+    }
+}
+
+/// The table named by `--data`, or the embedded default.
+pub fn source_of(data: &DataArgs) -> Source {
+    match &data.data {
+        Some(path) => Source::File(path.clone()),
+        None => DEFAULT_DATASET,
+    }
+}
+
+/// Reads and encodes the dataset the data flags describe.
+pub fn load_dataset(data: &DataArgs) -> Result<Dataset> {
+    let table = Table::read(&source_of(data), data.delimiter)?;
+    let choice = ColumnChoice {
+        targets: data.target.clone(),
+        features: data.features.clone(),
+        drop: data.drop.clone(),
+        drop_missing: data.drop_missing,
+    };
+    Ok(Dataset::from_table(&table, &choice)?)
+}
+
+/// Parallelism for the linear algebra of one run: `threads` 0 means every core.
+pub fn parallelism(threads: usize) -> Par {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    if threads <= 1 {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
+}

@@ -1,0 +1,97 @@
+//! `anmin predict`: a saved model applied to new rows, with the model's own preprocessing.
+
+use std::io::Write;
+
+use crate::cli::PredictArgs;
+use crate::data::{Samples, Source, Table};
+use crate::error::{DataError, Result};
+use crate::metrics;
+use crate::model::SavedModel;
+use crate::report;
+
+/// Predictions for every row of a table, in order, plus metrics when the table has the
+/// model's target columns.
+pub struct Predictions {
+    pub targets: Vec<String>,
+    /// n × k.
+    pub values: nalgebra::DMatrix<f64>,
+    pub metrics: Option<metrics::Metrics>,
+}
+
+/// Applies `model` to `table`.
+pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
+    let x = model.encoding.encode_inputs(table)?;
+    let y = model.encoding.try_encode_targets(table);
+    let k = model.encoding.targets.len();
+    let samples = Samples::new(
+        &x,
+        y.clone()
+            .unwrap_or_else(|| nalgebra::DMatrix::zeros(table.n_rows(), k)),
+        &model.standardizer,
+        &model.encoding,
+        &table.source,
+    )?;
+    let values = model.network().predict(&samples.x);
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(DataError::Unrepresentable {
+            path: table.source.clone(),
+            name: "(prediction)".into(),
+        }
+        .into());
+    }
+    let metrics = y.map(|y| metrics::evaluate(&values, &y));
+    Ok(Predictions {
+        targets: model.encoding.targets.clone(),
+        values,
+        metrics,
+    })
+}
+
+/// The predictions as CSV: a header `predicted_<target>` per target, one row per input row.
+pub fn to_csv(p: &Predictions) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header: Vec<String> = p.targets.iter().map(|t| format!("predicted_{t}")).collect();
+    writer.write_record(&header).expect("in-memory write");
+    for row in p.values.row_iter() {
+        writer
+            .write_record(row.iter().map(|v| v.to_string()))
+            .expect("in-memory write");
+    }
+    String::from_utf8(writer.into_inner().expect("in-memory flush")).expect("CSV is UTF-8")
+}
+
+/// `anmin predict`.
+pub fn run(args: &PredictArgs) -> Result<()> {
+    let model = SavedModel::load(&args.model)?;
+    let table = Table::read(&Source::File(args.data.clone()), args.delimiter)?;
+    let predictions = predict_table(&model, &table)?;
+    let csv = to_csv(&predictions);
+    let summary = predictions.metrics.as_ref().map(|m| {
+        let r2 =
+            m.r2.map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
+        let mse = m
+            .mse
+            .map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
+        format!(
+            "{} rows with targets {}: MSE {mse}, R2 {r2}\n",
+            table.n_rows(),
+            predictions.targets.join(", ")
+        )
+    });
+    match &args.out {
+        Some(path) => {
+            report::write_atomic(path, csv.as_bytes())?;
+            if let Some(s) = summary {
+                let _ = std::io::stdout().write_all(s.as_bytes());
+            }
+        }
+        None => {
+            // Predictions own stdout; the metrics line goes to stderr.
+            let _ = std::io::stdout().write_all(csv.as_bytes());
+            if let Some(s) = summary {
+                eprint!("{s}");
+            }
+        }
+    }
+    Ok(())
+}

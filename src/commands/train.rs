@@ -1,0 +1,258 @@
+//! `anmin train`: one optimizer on one split, summarized on stdout and saved as JSON.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use faer::Par;
+use serde_json::{Value, json};
+
+use crate::cli::{OptimArgs, OptimizerKind, TrainArgs};
+use crate::data::{self, Dataset, InputColumn, Prepared};
+use crate::error::{Error, Result};
+use crate::model::{Network, SavedModel};
+use crate::optim::anmin::{AnminConfig, Variant};
+use crate::optim::{self, Limits, Observer, OptimizerSpec, RunOutcome};
+use crate::progress::TrainingBar;
+use crate::report::{self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo};
+use crate::rng::{Stream, seeded};
+
+/// The optimizer and limits that the optimizer flags describe. Flags that do not apply to
+/// the chosen optimizer are rejected rather than ignored.
+pub fn resolve_optimizer(args: &OptimArgs) -> Result<(OptimizerSpec, Limits)> {
+    let defaults = AnminConfig::default();
+    let variant = match (args.optimizer, args.variant) {
+        (OptimizerKind::AnminPlain, Some(Variant::Safeguarded)) => {
+            return Err(Error::usage(
+                "--optimizer anmin-plain is the plain variant; it does not take --variant safeguarded",
+            ));
+        }
+        (OptimizerKind::AnminPlain, _) => Variant::Plain,
+        (OptimizerKind::Anmin, v) => v.unwrap_or(defaults.variant),
+    };
+    let cfg = AnminConfig {
+        variant,
+        tol: args.tol.unwrap_or(defaults.tol),
+        ridge: args.ridge.unwrap_or(defaults.ridge),
+        ..defaults
+    };
+    let limits = Limits {
+        max_iters: args.iters.unwrap_or(30),
+        max_seconds: args.max_seconds,
+    };
+    Ok((OptimizerSpec::Anmin(cfg), limits))
+}
+
+/// A finished training run with everything needed to report it.
+pub struct Trained {
+    pub report: RunReport,
+    pub outcome: RunOutcome,
+    pub prepared: Prepared,
+}
+
+/// Splits `dataset`, trains from the seed's initial network, and builds the run report.
+pub fn train_dataset(
+    dataset: &Dataset,
+    args: &TrainArgs,
+    spec: &OptimizerSpec,
+    limits: Limits,
+    par: Par,
+    observer: &mut dyn Observer,
+) -> Result<Trained> {
+    let prepared = data::prepare(dataset, args.split.test_frac, args.split.seed)?;
+    let train = &prepared.train;
+    let net = Network::random(
+        train.d_aug(),
+        args.net.hidden,
+        train.k(),
+        args.net.alpha,
+        &mut seeded(args.split.seed, Stream::Init),
+    );
+    let mut optimizer = spec.build(par);
+    let outcome = optim::train(
+        optimizer.as_mut(),
+        net,
+        train,
+        prepared.test.as_ref(),
+        limits,
+        par,
+        observer,
+    );
+    let report = RunReport {
+        anmin_version: env!("CARGO_PKG_VERSION").into(),
+        command: "train".into(),
+        optimizer: spec.name().into(),
+        config: config_json(args, spec, &limits),
+        dataset: dataset_info(dataset),
+        split: SplitInfo {
+            seed: args.split.seed,
+            test_frac: args.split.test_frac,
+            n_train: prepared.split.train.len(),
+            n_test: prepared.split.test.len(),
+        },
+        history: outcome.history.clone(),
+        final_entry: outcome.final_entry.clone(),
+        best: outcome.best_entry.clone(),
+        stop_reason: outcome.stop_reason,
+        time_note: report::TIME_NOTE.into(),
+        per_output: per_output(dataset, &outcome),
+        solver: optimizer.diagnostics(),
+    };
+    Ok(Trained {
+        report,
+        outcome,
+        prepared,
+    })
+}
+
+/// Every flag, with the optimizer's defaults filled in.
+fn config_json(args: &TrainArgs, spec: &OptimizerSpec, limits: &Limits) -> Value {
+    let mut config = serde_json::to_value(args).expect("arguments serialize");
+    let resolved = serde_json::to_value(spec).expect("spec serializes");
+    if let (Value::Object(config), Value::Object(resolved)) = (&mut config, resolved) {
+        config.extend(resolved);
+        config.insert("optimizer".into(), json!(spec.name()));
+        config.insert("iters".into(), json!(limits.max_iters));
+    }
+    config
+}
+
+pub fn dataset_info(dataset: &Dataset) -> DatasetInfo {
+    let categorical: BTreeMap<String, Vec<String>> = dataset
+        .encoding
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            InputColumn::Categorical { name, categories } => {
+                Some((name.clone(), categories.clone()))
+            }
+            InputColumn::Numeric { .. } => None,
+        })
+        .collect();
+    DatasetInfo {
+        path: dataset.source.clone(),
+        rows: dataset.n_rows(),
+        features: dataset.encoding.feature_names(),
+        targets: dataset.encoding.targets.clone(),
+        categorical,
+        dropped_rows: dataset.dropped_rows,
+    }
+}
+
+fn per_output(dataset: &Dataset, outcome: &RunOutcome) -> Vec<OutputReport> {
+    dataset
+        .encoding
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(j, target)| {
+            let train = &outcome.final_train.per_output[j];
+            let test = outcome.final_test.as_ref().map(|m| &m.per_output[j]);
+            OutputReport {
+                target: target.clone(),
+                train_mse: train.mse,
+                test_mse: test.and_then(|m| m.mse),
+                train_r2: train.r2,
+                test_r2: test.and_then(|m| m.r2),
+            }
+        })
+        .collect()
+}
+
+/// `anmin train`.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    // Reject inapplicable flags before reading any data.
+    let (spec, limits) = resolve_optimizer(&args.optim)?;
+    let dataset = load_dataset_reporting_drops(args)?;
+    let par = super::parallelism(args.threads);
+    let mut observer = TrainingBar::new(limits.max_iters, spec.name(), args.quiet);
+    let trained = train_dataset(&dataset, args, &spec, limits, par, &mut observer)?;
+    observer.finish();
+
+    if let Some(path) = &args.out {
+        report::write_json(path, &trained.report)?;
+    }
+    if let Some(path) = &args.save_model {
+        let best = &trained.outcome.best_entry;
+        let training = json!({
+            "optimizer": trained.report.optimizer,
+            "iter": best.iter,
+            "train_mse": best.train_mse,
+            "dataset": dataset.source,
+            "seed": args.split.seed,
+            "test_frac": args.split.test_frac,
+        });
+        let model = SavedModel::new(
+            &trained.outcome.best_network,
+            &dataset.encoding,
+            &trained.prepared.scaler,
+            training,
+        );
+        report::write_json(path, &model)?;
+    }
+    print_summary(&trained.report, args);
+    Ok(())
+}
+
+fn load_dataset_reporting_drops(args: &TrainArgs) -> Result<Dataset> {
+    let dataset = super::load_dataset(&args.data)?;
+    if dataset.dropped_rows > 0 {
+        eprintln!(
+            "note: dropped {} of {} rows with missing values (--drop-missing)",
+            dataset.dropped_rows, dataset.file_rows
+        );
+    }
+    Ok(dataset)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.6}"))
+}
+
+fn print_summary(report: &RunReport, args: &TrainArgs) {
+    let d = &report.dataset;
+    let s = &report.split;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "data      {}: {} rows, {} features, target{} {}\n",
+        d.path,
+        d.rows,
+        d.features.len(),
+        if d.targets.len() > 1 { "s" } else { "" },
+        d.targets.join(", ")
+    ));
+    out.push_str(&format!(
+        "split     seed {}: {} train, {} test\n",
+        s.seed, s.n_train, s.n_test
+    ));
+    out.push_str(&format!(
+        "network   {} hidden units, alpha {}\n",
+        args.net.hidden, args.net.alpha
+    ));
+    out.push_str(&format!(
+        "optimizer {}: stopped ({}) after {} iterations, {:.3} s of training\n\n",
+        report.optimizer,
+        report.stop_reason.as_str(),
+        report.history.last().map_or(0, |e| e.iter),
+        report.final_entry.time_s
+    ));
+    out.push_str(&format!(
+        "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+        "", "iter", "train MSE", "test MSE", "train R2", "test R2"
+    ));
+    let row = |label: &str, e: &HistoryEntry| {
+        format!(
+            "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+            label,
+            e.iter,
+            fmt(e.train_mse),
+            fmt(e.test_mse),
+            fmt(e.train_r2),
+            fmt(e.test_r2)
+        )
+    };
+    out.push_str(&row("initial", &report.history[0]));
+    out.push_str(&row("final", &report.final_entry));
+    out.push_str(&row("best", &report.best));
+    // A closed stdout (e.g. piped into `head`) is not an error worth failing the run for.
+    let _ = std::io::stdout().write_all(out.as_bytes());
+}

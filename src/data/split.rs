@@ -1,0 +1,61 @@
+//! Random train/test splits, reproducible from a seed.
+
+use rand::seq::SliceRandom;
+
+use crate::rng::{Stream, seeded};
+
+/// Row indices of the training and test sets, each in ascending order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// Shuffles 0..n with `seed` and puts round(n · test_frac) rows (at least one when
+/// test_frac > 0) in the test set. Err explains why n rows are too few.
+pub fn random_split(n: usize, test_frac: f64, seed: u64) -> Result<Split, String> {
+    let n_test = if test_frac > 0.0 {
+        ((n as f64 * test_frac).round() as usize).max(1)
+    } else {
+        0
+    };
+    if n_test >= n {
+        return Err(format!(
+            "{n} usable row(s) cannot be split into a non-empty training set and a test set \
+             (--test-frac {test_frac}); use more rows or --test-frac 0"
+        ));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut seeded(seed, Stream::Split));
+    let (test, train) = order.split_at_mut(n_test);
+    test.sort_unstable();
+    train.sort_unstable();
+    Ok(Split {
+        train: train.to_vec(),
+        test: test.to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_reproducibility() {
+        let s = random_split(100, 0.2, 7).unwrap();
+        assert_eq!((s.train.len(), s.test.len()), (80, 20));
+        assert_eq!(s, random_split(100, 0.2, 7).unwrap());
+        assert_ne!(s, random_split(100, 0.2, 8).unwrap());
+        let mut all: Vec<usize> = s.train.iter().chain(&s.test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn edge_sizes() {
+        assert_eq!(random_split(5, 0.0, 0).unwrap().train.len(), 5);
+        assert_eq!(random_split(2, 0.01, 0).unwrap().test.len(), 1);
+        assert!(random_split(1, 0.2, 0).is_err());
+        assert!(random_split(1, 0.0, 0).is_ok());
+    }
+}

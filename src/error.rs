@@ -1,0 +1,140 @@
+//! Errors that reach the user. Each renders as one line naming the file, line and column where
+//! one applies; `exit_code` maps them to the process exit status.
+
+use std::path::PathBuf;
+
+/// Problems with an input table: the file, its CSV structure, or its values.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: cannot read file: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: file is empty")]
+    Empty { path: String },
+    #[error("{path}: has a header row but no data rows")]
+    HeaderOnly { path: String },
+    #[error("{path}:{line}:{column}: not UTF-8 text (binary content?)")]
+    NotUtf8 {
+        path: String,
+        line: u64,
+        column: u64,
+    },
+    #[error("{path}:{line}:{column}: NUL byte: this is a binary file, not CSV text")]
+    Binary {
+        path: String,
+        line: u64,
+        column: u64,
+    },
+    #[error("{path}:{line}: malformed CSV: {message}")]
+    Csv {
+        path: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}:{line}: row has {found} fields, but the header has {expected} columns")]
+    Ragged {
+        path: String,
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
+    #[error("{path}:1:{column}: column {column} has an empty name")]
+    EmptyColumnName { path: String, column: usize },
+    #[error("{path}:1:{second}: duplicate column name \"{name}\" (also column {first})")]
+    DuplicateColumn {
+        path: String,
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("{path}: no column named \"{name}\" (given as {role}); columns are: {available}")]
+    UnknownColumn {
+        path: String,
+        name: String,
+        role: &'static str,
+        available: String,
+    },
+    #[error("{path}: {message}")]
+    ColumnChoice { path: String, message: String },
+    #[error(
+        "{path}:{line}:{column}: missing value \"{value}\" in column \"{name}\" (pass --drop-missing to drop rows with missing values)"
+    )]
+    Missing {
+        path: String,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
+    },
+    #[error("{path}:{line}:{column}: target column \"{name}\" must be numeric, found \"{value}\"")]
+    NonNumericTarget {
+        path: String,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
+    },
+    #[error(
+        "{path}:{line}:{column}: unknown category \"{value}\" in column \"{name}\" (the model knows: {known})"
+    )]
+    UnknownCategory {
+        path: String,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
+        known: String,
+    },
+    #[error("{path}:{line}:{column}: column \"{name}\" must be numeric, found \"{value}\"")]
+    NonNumericFeature {
+        path: String,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
+    },
+    #[error(
+        "{path}: column \"{name}\" cannot be standardized: its values span more than f64 can represent"
+    )]
+    Unrepresentable { path: String, name: String },
+    #[error("{path}: too few rows: {message}")]
+    TooFewRows { path: String, message: String },
+}
+
+/// Everything `anmin` can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Flags that are individually valid but do not fit together or are out of range.
+    #[error("{0}")]
+    Usage(String),
+    /// A saved model file that cannot be used.
+    #[error("{path}: {message}")]
+    Model { path: String, message: String },
+    /// Writing an output file failed; the previous file, if any, is untouched.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// 2 for anything wrong with what the user gave us (as clap does for bad flags), 1 for a
+    /// failure of the environment such as an unwritable output.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Write { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage(message.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

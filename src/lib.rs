@@ -1,0 +1,20 @@
+//! `anmin`: two-layer ReLU regression networks trained by ANMIN, the alternating analytic
+//! solver of A. Barbu, "Training a Two Layer ReLU Network Analytically" (Sensors, 2023).
+//!
+//! The data flows one way: CSV → [`data::Table`] → [`data::Dataset`] → split and
+//! standardized [`data::Samples`] → [`optim::train`] with an [`optim::Optimizer`] →
+//! [`report::RunReport`] JSON.
+
+pub mod cli;
+pub mod commands;
+pub mod data;
+pub mod error;
+pub mod linalg;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod progress;
+pub mod report;
+pub mod rng;
+
+pub use error::{DataError, Error, Result};

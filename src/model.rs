@@ -1,0 +1,247 @@
+//! The two-layer network f(x) = B σ(A [x; 1]) + b0, its forward pass and activation pattern,
+//! and the saved-model file that bundles it with its preprocessing.
+
+use nalgebra::{DMatrix, DVector};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Encoding, Standardizer};
+use crate::error::{Error, Result};
+
+/// Network parameters. Inputs are augmented samples x̃ = [x; 1], so the hidden bias is the
+/// last column of `a`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// h × (d+1) hidden weights.
+    pub a: DMatrix<f64>,
+    /// k × h output weights.
+    pub b: DMatrix<f64>,
+    /// k output biases.
+    pub b0: DVector<f64>,
+    /// Leaky slope α ∈ [0, 1): σ(u) = u for u > 0 and α·u otherwise (α = 0 is ReLU).
+    pub alpha: f64,
+}
+
+impl Network {
+    /// Hidden weights drawn from N(0, 1/(d+1)), so that pre-activations of standardized
+    /// inputs have about unit variance; output layer zero (a B-step fits it).
+    pub fn random(
+        d_aug: usize,
+        hidden: usize,
+        k: usize,
+        alpha: f64,
+        rng: &mut crate::rng::Rng,
+    ) -> Self {
+        let sd = (1.0 / d_aug as f64).sqrt();
+        let a = DMatrix::from_fn(hidden, d_aug, |_, _| {
+            sd * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)
+        });
+        Network {
+            a,
+            b: DMatrix::zeros(k, hidden),
+            b0: DVector::zeros(k),
+            alpha,
+        }
+    }
+
+    pub fn hidden(&self) -> usize {
+        self.a.nrows()
+    }
+
+    pub fn d_aug(&self) -> usize {
+        self.a.ncols()
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.b.nrows()
+    }
+
+    /// The activation-pattern entry g for pre-activation z: 1 when z > 0, else α
+    /// (the ReLU subgradient at 0 is taken as 0).
+    #[inline]
+    pub fn slope(&self, z: f64) -> f64 {
+        if z > 0.0 { 1.0 } else { self.alpha }
+    }
+
+    /// Z = X̃ Aᵀ, n × h.
+    pub fn pre_activations(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        x * self.a.transpose()
+    }
+
+    /// σ applied in place: Z becomes H = G ∘ Z.
+    pub fn activate(&self, z: &mut DMatrix<f64>) {
+        z.apply(|v| *v *= self.slope(*v));
+    }
+
+    /// H = σ(X̃ Aᵀ), n × h.
+    pub fn hidden_outputs(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        let mut z = self.pre_activations(x);
+        self.activate(&mut z);
+        z
+    }
+
+    /// H Bᵀ + 1 b0ᵀ, n × k.
+    pub fn output_from_hidden(&self, h: &DMatrix<f64>) -> DMatrix<f64> {
+        let mut out = h * self.b.transpose();
+        for (mut col, bias) in out.column_iter_mut().zip(self.b0.iter()) {
+            col.add_scalar_mut(*bias);
+        }
+        out
+    }
+
+    /// Predictions for augmented inputs `x` (n × (d+1)), n × k.
+    pub fn predict(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        self.output_from_hidden(&self.hidden_outputs(x))
+    }
+
+    pub fn is_finite(&self) -> bool {
+        self.a
+            .iter()
+            .chain(self.b.iter())
+            .chain(self.b0.iter())
+            .all(|v| v.is_finite())
+    }
+}
+
+/// The `--save-model` file: the network plus everything needed to turn a CSV row into its
+/// input and the output into target units.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    /// Always "anmin-model".
+    pub format: String,
+    pub format_version: u32,
+    pub anmin_version: String,
+    pub encoding: Encoding,
+    /// Standardization of the encoded features (training-set statistics).
+    pub standardizer: Standardizer,
+    pub alpha: f64,
+    /// h rows of d+1 weights; the last weight of each row is the hidden bias.
+    pub hidden_weights: Vec<Vec<f64>>,
+    /// k rows of h weights.
+    pub output_weights: Vec<Vec<f64>>,
+    /// k biases.
+    pub output_bias: Vec<f64>,
+    /// Free-form record of how the model was trained.
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+const MODEL_FORMAT: &str = "anmin-model";
+const MODEL_FORMAT_VERSION: u32 = 1;
+
+fn rows_of(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+    m.row_iter().map(|r| r.iter().copied().collect()).collect()
+}
+
+impl SavedModel {
+    pub fn new(
+        net: &Network,
+        encoding: &Encoding,
+        standardizer: &Standardizer,
+        training: serde_json::Value,
+    ) -> SavedModel {
+        SavedModel {
+            format: MODEL_FORMAT.into(),
+            format_version: MODEL_FORMAT_VERSION,
+            anmin_version: env!("CARGO_PKG_VERSION").into(),
+            encoding: encoding.clone(),
+            standardizer: standardizer.clone(),
+            alpha: net.alpha,
+            hidden_weights: rows_of(&net.a),
+            output_weights: rows_of(&net.b),
+            output_bias: net.b0.iter().copied().collect(),
+            training,
+        }
+    }
+
+    /// Reads and checks a model file: format, shapes consistent with the encoding, and every
+    /// number finite.
+    pub fn load(path: &std::path::Path) -> Result<SavedModel> {
+        let err = |message: String| Error::Model {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let model: SavedModel = serde_json::from_str(&text)
+            .map_err(|e| err(format!("not an anmin model file: {e}")))?;
+        model.validate().map_err(err)?;
+        Ok(model)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.format != MODEL_FORMAT || self.format_version != MODEL_FORMAT_VERSION {
+            return Err(format!(
+                "unsupported model format {:?} version {} (this anmin reads {MODEL_FORMAT} version {MODEL_FORMAT_VERSION})",
+                self.format, self.format_version
+            ));
+        }
+        let d = self.encoding.n_features();
+        let k = self.encoding.targets.len();
+        let h = self.hidden_weights.len();
+        if !self.standardizer.is_valid() || self.standardizer.mean.len() != d {
+            return Err(format!(
+                "standardizer does not describe the {d} encoded features"
+            ));
+        }
+        if h == 0 || self.hidden_weights.iter().any(|r| r.len() != d + 1) {
+            return Err(format!(
+                "hidden_weights must be h ≥ 1 rows of {} numbers",
+                d + 1
+            ));
+        }
+        if k == 0
+            || self.output_weights.len() != k
+            || self.output_weights.iter().any(|r| r.len() != h)
+        {
+            return Err(format!("output_weights must be {k} rows of {h} numbers"));
+        }
+        if self.output_bias.len() != k {
+            return Err(format!("output_bias must have {k} numbers"));
+        }
+        if !(0.0..1.0).contains(&self.alpha) {
+            return Err(format!("alpha {} is not in [0, 1)", self.alpha));
+        }
+        let all = self
+            .hidden_weights
+            .iter()
+            .chain(&self.output_weights)
+            .flatten()
+            .chain(&self.output_bias);
+        if all.into_iter().any(|v| !v.is_finite()) {
+            return Err("a weight is not a finite number".into());
+        }
+        Ok(())
+    }
+
+    pub fn network(&self) -> Network {
+        let matrix = |rows: &[Vec<f64>]| {
+            let ncols = rows.first().map_or(0, Vec::len);
+            DMatrix::from_fn(rows.len(), ncols, |i, j| rows[i][j])
+        };
+        Network {
+            a: matrix(&self.hidden_weights),
+            b: matrix(&self.output_weights),
+            b0: DVector::from_vec(self.output_bias.clone()),
+            alpha: self.alpha,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_pass_matches_definition() {
+        let net = Network {
+            a: DMatrix::from_row_slice(2, 2, &[1.0, 0.0, -1.0, 0.5]),
+            b: DMatrix::from_row_slice(1, 2, &[2.0, 3.0]),
+            b0: DVector::from_vec(vec![0.5]),
+            alpha: 0.1,
+        };
+        // x̃ = [2, 1]: z = (2, -1.5), σ(z) = (2, -0.15), f = 4 - 0.45 + 0.5.
+        let x = DMatrix::from_row_slice(1, 2, &[2.0, 1.0]);
+        let y = net.predict(&x);
+        assert!((y[(0, 0)] - 4.05).abs() < 1e-12);
+    }
+}

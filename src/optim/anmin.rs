@@ -1,0 +1,197 @@
+//! ANMIN: alternate an exact A-step (Theorem 1, see [`super::a_system`]) with an exact
+//! least-squares B-step ([`super::output_layer`]).
+//!
+//! The paper's plain iteration accepts every A-step; when many activations flip, the true loss
+//! can rise and oscillate. The safeguarded variant (default) backtracks along the A-step,
+//! A ← A + t(A_new − A) for t = 1, ½, ¼, …, until the loss after the B-step decreases, which
+//! makes the iteration monotone. Each trial costs a forward pass and a B-step; the A-system is
+//! assembled once per iteration.
+
+use faer::Par;
+use serde::Serialize;
+
+use super::{Optimizer, StepStatus, a_system, output_layer};
+use crate::data::Samples;
+use crate::model::Network;
+
+/// Which ANMIN iteration to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Backtracking on the A-step so that the training loss never increases.
+    Safeguarded,
+    /// The paper's iteration: every A-step accepted.
+    Plain,
+}
+
+/// Settings of ANMIN.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AnminConfig {
+    pub variant: Variant,
+    /// Converged when an iteration lowers the objective by less than `tol` times its value.
+    pub tol: f64,
+    /// L2 penalty λ: the objective is MSE + λ(‖A‖²_F + ‖B‖²_F).
+    pub ridge: f64,
+    /// Relative proximal shift of the A-system (see [`crate::linalg::solve_psd_shifted`]).
+    pub a_shift: f64,
+    /// Backtracking halvings tried before declaring that no step helps.
+    pub max_halvings: u32,
+}
+
+impl Default for AnminConfig {
+    fn default() -> Self {
+        AnminConfig {
+            variant: Variant::Safeguarded,
+            tol: 1e-8,
+            ridge: 0.0,
+            a_shift: 1e-12,
+            max_halvings: 20,
+        }
+    }
+}
+
+/// Counters reported in the run JSON.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AnminStats {
+    pub a_solver: &'static str,
+    pub a_shift_rel: f64,
+    /// Largest shift actually added to an A-system (absolute).
+    pub a_shift_max: f64,
+    /// A-systems whose factorization needed a larger shift than a_shift_rel.
+    pub a_shift_escalations: u32,
+    pub a_steps: u32,
+    /// B-steps (trial points) evaluated in line searches, accepted or not.
+    pub line_search_trials: u32,
+    /// Iterations whose full step (t = 1) was rejected.
+    pub shortened_steps: u32,
+    /// Smallest accepted step length.
+    pub min_step: f64,
+}
+
+pub struct Anmin {
+    cfg: AnminConfig,
+    par: Par,
+    /// The objective at the current network.
+    objective: f64,
+    stats: AnminStats,
+}
+
+impl Anmin {
+    pub fn new(cfg: AnminConfig, par: Par) -> Anmin {
+        Anmin {
+            cfg,
+            par,
+            objective: f64::INFINITY,
+            stats: AnminStats {
+                a_solver: "cholesky",
+                a_shift_rel: cfg.a_shift,
+                min_step: 1.0,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn penalty_term(&self, net: &Network) -> f64 {
+        self.cfg.ridge * (net.a.norm_squared() + net.b.norm_squared())
+    }
+
+    /// The objective MSE + λ(‖A‖² + ‖B‖²) at `net`.
+    pub fn objective(&self, net: &Network, train: &Samples) -> f64 {
+        let mse = crate::metrics::mse(&net.predict(&train.x), &train.y);
+        mse + self.penalty_term(net)
+    }
+
+    /// Sets hidden weights `a`, fits the output layer, and returns the objective there.
+    fn with_hidden(&self, net: &mut Network, a: nalgebra::DMatrix<f64>, train: &Samples) -> f64 {
+        net.a = a;
+        let nk = (train.n() * train.k()) as f64;
+        let fit = output_layer::fit(
+            net.hidden_outputs(&train.x),
+            &train.y,
+            nk * self.cfg.ridge,
+            self.par,
+        );
+        net.b = fit.b;
+        net.b0 = fit.b0;
+        fit.sse / nk + self.penalty_term(net)
+    }
+
+    fn converged(&self, before: f64, after: f64) -> bool {
+        (before - after).abs() <= self.cfg.tol * before.abs()
+    }
+}
+
+impl Optimizer for Anmin {
+    fn name(&self) -> &'static str {
+        match self.cfg.variant {
+            Variant::Safeguarded => "anmin",
+            Variant::Plain => "anmin-plain",
+        }
+    }
+
+    fn init(&mut self, net: &mut Network, train: &Samples) {
+        self.objective = self.objective(net, train);
+    }
+
+    fn step(&mut self, net: &mut Network, train: &Samples) -> StepStatus {
+        let nk = (train.n() * train.k()) as f64;
+        let system = a_system::assemble(net, &train.x, &train.y, self.par);
+        let Some(step) = a_system::solve(
+            system,
+            &net.a,
+            nk * self.cfg.ridge,
+            self.cfg.a_shift,
+            self.par,
+        ) else {
+            return StepStatus::Diverged;
+        };
+        self.stats.a_steps += 1;
+        self.stats.a_shift_max = self.stats.a_shift_max.max(step.shift.value);
+        self.stats.a_shift_escalations += u32::from(step.shift.escalations > 0);
+
+        let before = self.objective;
+        if self.cfg.variant == Variant::Plain {
+            self.stats.line_search_trials += 1;
+            self.objective = self.with_hidden(net, step.a, train);
+            if !self.objective.is_finite() {
+                return StepStatus::Diverged;
+            }
+            return if self.converged(before, self.objective) {
+                StepStatus::Converged
+            } else {
+                StepStatus::Continue
+            };
+        }
+
+        let direction = &step.a - &net.a;
+        let mut trial = net.clone();
+        let mut t = 1.0;
+        for halving in 0..=self.cfg.max_halvings {
+            let a_t = if halving == 0 {
+                step.a.clone()
+            } else {
+                &net.a + &direction * t
+            };
+            self.stats.line_search_trials += 1;
+            let value = self.with_hidden(&mut trial, a_t, train);
+            if value < before {
+                *net = trial;
+                self.objective = value;
+                self.stats.min_step = self.stats.min_step.min(t);
+                self.stats.shortened_steps += u32::from(halving > 0);
+                return if self.converged(before, value) {
+                    StepStatus::Converged
+                } else {
+                    StepStatus::Continue
+                };
+            }
+            t *= 0.5;
+        }
+        // No step along the A-step direction lowers the loss: a fixed point of the iteration.
+        StepStatus::Converged
+    }
+
+    fn diagnostics(&self) -> serde_json::Value {
+        serde_json::to_value(&self.stats).expect("stats serialize")
+    }
+}

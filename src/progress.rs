@@ -1,0 +1,46 @@
+//! Progress on stderr: an indicatif bar when stderr is a terminal and output is not quiet.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::optim::Observer;
+use crate::report::HistoryEntry;
+
+/// A bar over the iterations of one training run.
+pub struct TrainingBar {
+    bar: ProgressBar,
+}
+
+impl TrainingBar {
+    pub fn new(max_iters: usize, label: &str, quiet: bool) -> TrainingBar {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::new(max_iters as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(label.to_owned());
+            bar
+        };
+        TrainingBar { bar }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Observer for TrainingBar {
+    fn on_entry(&mut self, entry: &HistoryEntry) {
+        self.bar.set_position(entry.iter as u64);
+        if let Some(mse) = entry.train_mse {
+            self.bar.set_message(format!("train MSE {mse:.6}"));
+        }
+    }
+}

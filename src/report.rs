@@ -1,0 +1,134 @@
+//! The run JSON: the contract users' scripts read. Keys may be added, never renamed.
+
+use serde::{Deserialize, Serialize};
+
+/// One point of a training curve. `iter` 0 is the initial network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// ANMIN iteration, SGD/Adam epoch, or LBFGS outer iteration.
+    pub iter: usize,
+    /// Cumulative wall-clock seconds of training work, metric evaluation excluded.
+    pub time_s: f64,
+    pub train_mse: Option<f64>,
+    pub test_mse: Option<f64>,
+    pub train_r2: Option<f64>,
+    pub test_r2: Option<f64>,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The iteration (or epoch) budget was used up.
+    MaxIters,
+    /// The time budget was used up.
+    MaxSeconds,
+    /// The optimizer could make no further (relative) progress.
+    Converged,
+    /// The loss became non-finite or exploded; the best parameters were kept.
+    Diverged,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::MaxIters => "max_iters",
+            StopReason::MaxSeconds => "max_seconds",
+            StopReason::Converged => "converged",
+            StopReason::Diverged => "diverged",
+        }
+    }
+}
+
+/// The dataset as the run used it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    pub path: String,
+    /// Rows used (after `--drop-missing`).
+    pub rows: usize,
+    /// Encoded feature names, in input order (`name=category` for one-hot features).
+    pub features: Vec<String>,
+    pub targets: Vec<String>,
+    /// Categories of each categorical input column, in one-hot order.
+    pub categorical: std::collections::BTreeMap<String, Vec<String>>,
+    /// Rows dropped for missing values.
+    pub dropped_rows: usize,
+}
+
+/// The train/test split.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SplitInfo {
+    pub seed: u64,
+    pub test_frac: f64,
+    pub n_train: usize,
+    pub n_test: usize,
+}
+
+/// Final metrics of one output (target column).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputReport {
+    pub target: String,
+    pub train_mse: Option<f64>,
+    pub test_mse: Option<f64>,
+    pub train_r2: Option<f64>,
+    pub test_r2: Option<f64>,
+}
+
+/// Everything `anmin train --out` writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub anmin_version: String,
+    pub command: String,
+    pub optimizer: String,
+    /// Every setting of the run, defaults included.
+    pub config: serde_json::Value,
+    pub dataset: DatasetInfo,
+    pub split: SplitInfo,
+    pub history: Vec<HistoryEntry>,
+    /// The entry of the parameters the run returns: the last iterate, or after divergence the
+    /// best one.
+    #[serde(rename = "final")]
+    pub final_entry: HistoryEntry,
+    /// The entry with the lowest train_mse.
+    pub best: HistoryEntry,
+    pub stop_reason: StopReason,
+    /// What `time_s` measures.
+    pub time_note: String,
+    /// Per-target metrics of the returned parameters.
+    pub per_output: Vec<OutputReport>,
+    /// Optimizer-specific facts (regularization shifts, line-search trials, …).
+    pub solver: serde_json::Value,
+}
+
+pub const TIME_NOTE: &str = "time_s is cumulative wall-clock seconds of training work \
+    (initialization included), excluding the time spent computing the reported metrics";
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
+/// so that readers never see a partial file and an existing file survives a failure.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
+    use std::io::Write;
+    let err = |source| crate::Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".anmin-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Serializes `value` as pretty JSON and writes it atomically.
+pub fn write_json<T: Serialize>(path: &std::path::Path, value: &T) -> crate::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).expect("report types serialize");
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}

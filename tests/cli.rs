@@ -1,0 +1,455 @@
+//! End-to-end tests of the `anmin` binary: bad input is reported clearly with exit code 2,
+//! runs are reproducible, and saved models reproduce the training metrics.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn anmin() -> Command {
+    Command::cargo_bin("anmin").expect("binary builds")
+}
+
+/// A scratch directory removed at the end of the test.
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write fixture");
+    path
+}
+
+/// A small regression table with a categorical column.
+fn small_csv() -> String {
+    let mut s = String::from("color,x1,x2,y\n");
+    for i in 0..60 {
+        let color = ["red", "green", "blue"][i % 3];
+        let x1 = (i as f64 * 0.37).sin();
+        let x2 = (i as f64 * 0.11).cos();
+        let y =
+            2.0 * x1 - x2 + if color == "red" { 1.0 } else { 0.0 } + 0.3 * (5.0 * x1 * x2).sin();
+        s.push_str(&format!("{color},{x1},{x2},{y}\n"));
+    }
+    s
+}
+
+/// Runs `anmin train --data <file> <extra>` and expects exit code 2 with `message` on stderr.
+fn expect_data_error(file_bytes: &[u8], extra: &[&str], message: &str) {
+    let dir = scratch();
+    let path = write(dir.path(), "in.csv", file_bytes);
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&path)
+        .args(extra)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn missing_file() {
+    anmin()
+        .args(["train", "--data", "/no/such/file.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/no/such/file.csv: cannot read file",
+        ));
+}
+
+#[test]
+fn unreadable_file() {
+    let dir = scratch();
+    // A directory cannot be read as a file, whoever runs the test.
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read file"));
+}
+
+#[test]
+fn empty_file() {
+    expect_data_error(b"", &[], "in.csv: file is empty");
+}
+
+#[test]
+fn header_only() {
+    expect_data_error(b"a,b,y\n", &[], "has a header row but no data rows");
+}
+
+#[test]
+fn ragged_row() {
+    expect_data_error(
+        b"a,b,y\n1,2,3\n4,5\n",
+        &[],
+        "in.csv:3: row has 2 fields, but the header has 3 columns",
+    );
+}
+
+#[test]
+fn duplicate_column_names() {
+    expect_data_error(
+        b"a,b,a\n1,2,3\n",
+        &[],
+        "in.csv:1:3: duplicate column name \"a\" (also column 1)",
+    );
+}
+
+#[test]
+fn unknown_target() {
+    expect_data_error(
+        small_csv().as_bytes(),
+        &["--target", "price"],
+        "no column named \"price\" (given as --target)",
+    );
+}
+
+#[test]
+fn unknown_feature() {
+    expect_data_error(
+        small_csv().as_bytes(),
+        &["--features", "x1,x9"],
+        "no column named \"x9\" (given as --features)",
+    );
+}
+
+#[test]
+fn non_numeric_target() {
+    expect_data_error(
+        small_csv().as_bytes(),
+        &["--target", "color"],
+        "in.csv:2:1: target column \"color\" must be numeric, found \"red\"",
+    );
+}
+
+#[test]
+fn binary_content() {
+    expect_data_error(
+        b"a,b\n1,2\n\x89PNG\x00\xff\n",
+        &[],
+        "in.csv:3:1: not UTF-8 text (binary content?)",
+    );
+}
+
+#[test]
+fn too_few_rows() {
+    expect_data_error(b"a,y\n1,2\n", &[], "too few rows");
+}
+
+#[test]
+fn missing_value_is_an_error_unless_dropped() {
+    let text = b"a,b,y\n1,2,3\n4,NA,6\n7,8,9\n1,1,1\n5,5,5\n";
+    expect_data_error(
+        text,
+        &[],
+        "in.csv:3:2: missing value \"NA\" in column \"b\" (pass --drop-missing",
+    );
+    let dir = scratch();
+    let path = write(dir.path(), "in.csv", text);
+    let out = dir.path().join("run.json");
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&path)
+        .args(["--drop-missing", "--hidden", "2", "--iters", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("dropped 1 of 5 rows"));
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(run["dataset"]["rows"], 4);
+    assert_eq!(run["dataset"]["dropped_rows"], 1);
+}
+
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    for args in [
+        &["--alpha", "1.0"][..],
+        &["--test-frac", "-0.1"],
+        &["--hidden", "0"],
+        &["--ridge", "nan"],
+        &["--optimizer", "anmin-plain", "--variant", "safeguarded"],
+    ] {
+        anmin()
+            .arg("train")
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+fn run_json(dir: &Path, data: &Path, extra: &[&str]) -> Value {
+    let out = dir.join(format!(
+        "run-{}.json",
+        extra.join("_").replace(['-', ' '], "")
+    ));
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
+/// The run JSON with every time measurement removed.
+fn without_times(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.remove("time_s");
+                map.remove("out");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+#[test]
+fn json_contract_and_reproducibility() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let a = run_json(
+        dir.path(),
+        &data,
+        &["--hidden", "8", "--iters", "5", "--seed", "3"],
+    );
+    let b = run_json(
+        dir.path(),
+        &data,
+        &["--hidden", "8", "--iters", "5", "--seed", "3", "-q"],
+    );
+
+    for key in [
+        "anmin_version",
+        "command",
+        "optimizer",
+        "config",
+        "dataset",
+        "split",
+        "history",
+        "final",
+        "best",
+        "stop_reason",
+    ] {
+        assert!(a.get(key).is_some(), "missing top-level key {key}");
+    }
+    let entry_keys = [
+        "iter",
+        "time_s",
+        "train_mse",
+        "test_mse",
+        "train_r2",
+        "test_r2",
+    ];
+    for e in a["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&a["final"], &a["best"]])
+    {
+        for key in entry_keys {
+            assert!(e.get(key).is_some(), "history entry lacks {key}");
+        }
+    }
+    assert_eq!(a["history"][0]["iter"], 0);
+    assert_eq!(a["command"], "train");
+    assert_eq!(a["optimizer"], "anmin");
+    assert_eq!(a["config"]["hidden"], 8);
+    assert_eq!(a["config"]["iters"], 5);
+    assert_eq!(a["config"]["variant"], "safeguarded");
+    assert_eq!(a["config"]["alpha"], 0.0);
+    assert_eq!(a["dataset"]["features"][0], "color=blue");
+    assert_eq!(
+        a["dataset"]["categorical"]["color"],
+        serde_json::json!(["blue", "green", "red"])
+    );
+    assert_eq!(a["split"]["n_train"], 48);
+    assert_eq!(a["split"]["n_test"], 12);
+
+    let mut a_cmp = without_times(a);
+    let mut b_cmp = without_times(b);
+    // Only the --quiet flag differs.
+    a_cmp["config"]["quiet"] = Value::Null;
+    b_cmp["config"]["quiet"] = Value::Null;
+    assert_eq!(a_cmp, b_cmp, "same seed, same JSON apart from times");
+
+    let c = run_json(
+        dir.path(),
+        &data,
+        &["--hidden", "8", "--iters", "5", "--seed", "4"],
+    );
+    assert_ne!(
+        c["history"][0]["train_mse"],
+        a_cmp["history"][0]["train_mse"]
+    );
+}
+
+#[test]
+fn no_test_set_gives_null_test_metrics() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let run = run_json(
+        dir.path(),
+        &data,
+        &["--hidden", "4", "--iters", "2", "--test-frac", "0"],
+    );
+    assert_eq!(run["split"]["n_test"], 0);
+    assert!(run["final"]["test_mse"].is_null());
+    assert!(run["final"]["test_r2"].is_null());
+    assert!(run["final"]["train_mse"].is_number());
+}
+
+#[test]
+fn predict_reproduces_the_training_mse() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let model = dir.path().join("model.json");
+    let out = dir.path().join("run.json");
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&data)
+        .args(["--hidden", "6", "--iters", "8", "--test-frac", "0", "--out"])
+        .arg(&out)
+        .arg("--save-model")
+        .arg(&model)
+        .assert()
+        .success();
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let trained_mse = run["best"]["train_mse"].as_f64().unwrap();
+
+    let preds = dir.path().join("preds.csv");
+    let assert = anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&preds)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("MSE"), "{stdout}");
+
+    let text = std::fs::read_to_string(&preds).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("predicted_y"));
+    let predicted: Vec<f64> = lines.map(|l| l.parse().unwrap()).collect();
+    assert_eq!(predicted.len(), 60);
+    let truth: Vec<f64> = small_csv()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    let mse = predicted
+        .iter()
+        .zip(&truth)
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f64>()
+        / 60.0;
+    assert!(
+        (mse - trained_mse).abs() <= 1e-9 * trained_mse.max(1e-12),
+        "predict MSE {mse} vs reported {trained_mse}"
+    );
+}
+
+#[test]
+fn predict_rejects_unknown_categories_and_missing_columns() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let model = dir.path().join("model.json");
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&data)
+        .args(["--hidden", "3", "--iters", "1", "-q", "--save-model"])
+        .arg(&model)
+        .assert()
+        .success();
+    let new = write(dir.path(), "new.csv", b"color,x1,x2\npurple,0.1,0.2\n");
+    anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&new)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "new.csv:2:1: unknown category \"purple\" in column \"color\"",
+        ));
+    let new = write(dir.path(), "new2.csv", b"color,x1\nred,0.1\n");
+    anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&new)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no column named \"x2\""));
+    let bad_model = write(dir.path(), "bad.json", b"{\"format\": 1}");
+    anmin()
+        .args(["predict", "--model"])
+        .arg(&bad_model)
+        .arg("--data")
+        .arg(&new)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not an anmin model file"));
+}
+
+#[test]
+fn default_dataset_runs_and_output_is_written_whole() {
+    let dir = scratch();
+    let out = dir.path().join("run.json");
+    let assert = anmin()
+        .args(["train", "--iters", "2", "--hidden", "8", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("winequality-red.csv"), "{stdout}");
+    assert!(stdout.contains("final"), "{stdout}");
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(run["dataset"]["rows"], 1599);
+    assert_eq!(run["dataset"]["targets"][0], "quality");
+    // No temporary files are left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // An unwritable output fails without a partial file and keeps the exit code non-zero.
+    anmin()
+        .args([
+            "train",
+            "--iters",
+            "1",
+            "--hidden",
+            "2",
+            "--out",
+            "/no/such/dir/run.json",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot write"));
+}

@@ -1,0 +1,320 @@
+//! Properties of the ANMIN building blocks that fail if the math is wrong: the A-step is the
+//! exact minimizer of the fixed-pattern loss, the B-step is the exact least-squares fit, and
+//! the whole solver recovers a planted network and never increases the loss.
+
+use anmin::data::Samples;
+use anmin::model::Network;
+use anmin::optim::anmin::{Anmin, AnminConfig, Variant};
+use anmin::optim::{self, Limits, Silent, a_system, output_layer};
+use anmin::report::StopReason;
+use anmin::rng::{Stream, seeded};
+use faer::Par;
+use nalgebra::{DMatrix, DVector};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+fn gaussian(rows: usize, cols: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
+}
+
+/// n samples of d standard-normal features with the ones column appended.
+fn inputs(n: usize, d: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
+    gaussian(n, d, rng).insert_column(d, 1.0)
+}
+
+fn random_net(d1: usize, h: usize, k: usize, alpha: f64, rng: &mut anmin::rng::Rng) -> Network {
+    Network {
+        a: gaussian(h, d1, rng),
+        b: gaussian(k, h, rng),
+        b0: DVector::from_iterator(k, gaussian(k, 1, rng).iter().copied()),
+        alpha,
+    }
+}
+
+/// Σ_i ‖y_i − B (G_i ∘ (A x̃_i)) − b0‖² with the pattern G held fixed.
+fn fixed_pattern_loss(
+    a: &DMatrix<f64>,
+    g: &DMatrix<f64>,
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> f64 {
+    let z = x * a.transpose();
+    let h = g.component_mul(&z);
+    let mut pred = h * net.b.transpose();
+    for (mut col, b) in pred.column_iter_mut().zip(net.b0.iter()) {
+        col.add_scalar_mut(*b);
+    }
+    (pred - y).norm_squared()
+}
+
+/// Central finite-difference gradient of the fixed-pattern loss in A. The loss is quadratic
+/// in A, so central differences are exact up to rounding.
+fn fd_gradient(
+    a: &DMatrix<f64>,
+    g: &DMatrix<f64>,
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let step = 1e-3;
+    DMatrix::from_fn(a.nrows(), a.ncols(), |r, c| {
+        let mut plus = a.clone();
+        plus[(r, c)] += step;
+        let mut minus = a.clone();
+        minus[(r, c)] -= step;
+        (fixed_pattern_loss(&plus, g, net, x, y) - fixed_pattern_loss(&minus, g, net, x, y))
+            / (2.0 * step)
+    })
+}
+
+#[test]
+fn a_step_zeroes_the_fixed_pattern_gradient() {
+    for (k, alpha) in [(1, 0.0), (1, 0.1), (3, 0.0), (3, 0.1)] {
+        let mut rng = seeded(11 + k as u64, Stream::Init);
+        let (n, d, h) = (300, 4, 6);
+        let x = inputs(n, d, &mut rng);
+        let y = gaussian(n, k, &mut rng);
+        let net = random_net(d + 1, h, k, alpha, &mut rng);
+        let g = (&x * net.a.transpose()).map(|z| net.slope(z));
+
+        let before = fd_gradient(&net.a, &g, &net, &x, &y);
+        let system = a_system::assemble(&net, &x, &y, Par::Seq);
+        let step = a_system::solve(system, &net.a, 0.0, 0.0, Par::Seq).expect("solvable");
+        assert_eq!(step.shift.value, 0.0, "a well-posed system needs no shift");
+        let after = fd_gradient(&step.a, &g, &net, &x, &y);
+
+        let scale = before.amax();
+        assert!(
+            scale > 1.0,
+            "the starting point should not already be optimal"
+        );
+        assert!(
+            after.amax() < 1e-7 * scale,
+            "k={k} alpha={alpha}: gradient {:e} at the A-step solution (scale {scale:e})",
+            after.amax()
+        );
+        // And it is a minimum: the loss dropped.
+        assert!(
+            fixed_pattern_loss(&step.a, &g, &net, &x, &y)
+                < fixed_pattern_loss(&net.a, &g, &net, &x, &y)
+        );
+    }
+}
+
+#[test]
+fn a_step_assembly_uses_the_lower_triangle_only() {
+    // Assembled matrix equals Ψᵀ Ψ built densely (k = 1: Ψ = Φ scaled blockwise by b_j).
+    let mut rng = seeded(5, Stream::Init);
+    let (n, d, h) = (50, 2, 3);
+    let x = inputs(n, d, &mut rng);
+    let y = gaussian(n, 1, &mut rng);
+    let mut net = random_net(d + 1, h, 1, 0.2, &mut rng);
+    // Output weights of both signs, so that the BᵀB scaling of off-diagonal blocks matters.
+    net.b = DMatrix::from_row_slice(1, 3, &[1.5, -0.7, 2.0]);
+    let d1 = d + 1;
+    let psi = DMatrix::from_fn(n, h * d1, |i, col| {
+        let (j, c) = (col / d1, col % d1);
+        let z: f64 = (0..d1).map(|t| net.a[(j, t)] * x[(i, t)]).sum();
+        net.b[(0, j)] * net.slope(z) * x[(i, c)]
+    });
+    let dense = psi.transpose() * &psi;
+    let rhs = psi.transpose() * (&y - DMatrix::from_element(n, 1, net.b0[0]));
+    let system = a_system::assemble(&net, &x, &y, Par::Seq);
+    for c in 0..h * d1 {
+        assert!((system.rhs[(c, 0)] - rhs[(c, 0)]).abs() < 1e-9 * rhs.amax());
+        for r in c..h * d1 {
+            assert!((system.matrix[(r, c)] - dense[(r, c)]).abs() < 1e-9 * dense.amax());
+        }
+    }
+}
+
+#[test]
+fn b_step_is_the_least_squares_solution() {
+    let mut rng = seeded(3, Stream::Init);
+    for (n, h, k, penalty) in [(40, 7, 1, 0.0), (100, 12, 3, 0.0), (60, 5, 2, 2.5)] {
+        let hidden = gaussian(n, h, &mut rng).map(|v| v + 0.5);
+        let y = gaussian(n, k, &mut rng);
+        let fit = output_layer::fit(hidden.clone(), &y, penalty, Par::Seq);
+
+        // Reference by SVD on [H 1], with the penalty as extra rows √λ·[I 0] (none on b0).
+        let design = hidden.clone().insert_column(h, 1.0);
+        let mut augmented = design.clone().insert_rows(n, h, 0.0);
+        let mut y_aug = y.clone().insert_rows(n, h, 0.0);
+        for j in 0..h {
+            augmented[(n + j, j)] = penalty.sqrt();
+        }
+        if penalty == 0.0 {
+            augmented = design.clone();
+            y_aug = y.clone();
+        }
+        let beta = augmented.svd(true, true).solve(&y_aug, 1e-14).unwrap();
+        for c in 0..k {
+            for j in 0..h {
+                assert!((fit.b[(c, j)] - beta[(j, c)]).abs() < 1e-9, "B[{c},{j}]");
+            }
+            assert!((fit.b0[c] - beta[(h, c)]).abs() < 1e-9, "b0[{c}]");
+        }
+        let resid = &design * &beta - &y;
+        assert!((fit.sse - resid.norm_squared()).abs() < 1e-9 * resid.norm_squared());
+        // Optimality: the residual is orthogonal to the design (normal equations).
+        if penalty == 0.0 {
+            let normal = design.transpose() * resid;
+            assert!(normal.amax() < 1e-9 * y.norm() * design.norm());
+        }
+    }
+}
+
+fn anmin_run(net: Network, train: &Samples, iters: usize, variant: Variant) -> optim::RunOutcome {
+    let cfg = AnminConfig {
+        variant,
+        tol: 0.0,
+        ..AnminConfig::default()
+    };
+    let mut opt = Anmin::new(cfg, Par::Seq);
+    optim::train(
+        &mut opt,
+        net,
+        train,
+        None,
+        Limits {
+            max_iters: iters,
+            max_seconds: None,
+        },
+        Par::Seq,
+        &mut Silent,
+    )
+}
+
+#[test]
+fn recovers_a_planted_teacher() {
+    let (n, d, teacher_h, student_h) = (1000, 5, 4, 16);
+    for seed in 0..4 {
+        let mut rng = seeded(100 + seed, Stream::Split);
+        let x = inputs(n, d, &mut rng);
+        let teacher = random_net(d + 1, teacher_h, 1, 0.0, &mut rng);
+        let y = teacher.predict(&x);
+        let train = Samples { x, y };
+        let var = train.y.column(0).variance();
+
+        let student = Network::random(d + 1, student_h, 1, 0.0, &mut seeded(seed, Stream::Init));
+        let run = anmin_run(student, &train, 50, Variant::Safeguarded);
+        let rel = run.best_entry.train_mse.unwrap() / var;
+        assert!(
+            rel < 1e-6,
+            "seed {seed}: relative training MSE {rel:e} after 50 iterations"
+        );
+    }
+}
+
+#[test]
+fn safeguarded_never_increases_the_loss() {
+    for (k, alpha) in [(1, 0.0), (3, 0.1)] {
+        let mut rng = seeded(21, Stream::Split);
+        let (n, d) = (400, 6);
+        let x = inputs(n, d, &mut rng);
+        // A target no small network fits exactly, so the iteration keeps working.
+        let y = DMatrix::from_fn(n, k, |i, c| {
+            (x[(i, 0)] * (c + 1) as f64).sin() + x[(i, 1)].abs() * x[(i, 2)]
+        });
+        let train = Samples { x, y };
+        let net = Network::random(d + 1, 24, k, alpha, &mut seeded(1, Stream::Init));
+        let run = anmin_run(net, &train, 25, Variant::Safeguarded);
+        let losses: Vec<f64> = run.history.iter().map(|e| e.train_mse.unwrap()).collect();
+        for w in losses.windows(2) {
+            assert!(w[1] <= w[0], "loss rose from {} to {}", w[0], w[1]);
+        }
+        assert!(losses.last() < losses.first());
+    }
+}
+
+#[test]
+fn plain_variant_keeps_the_best_iterate() {
+    let mut rng = seeded(8, Stream::Split);
+    let (n, d) = (300, 4);
+    let x = inputs(n, d, &mut rng);
+    let y = DMatrix::from_fn(n, 1, |i, _| (2.0 * x[(i, 0)]).sin() + x[(i, 1)] * x[(i, 2)]);
+    let train = Samples { x, y };
+    let net = Network::random(d + 1, 32, 1, 0.0, &mut seeded(2, Stream::Init));
+    let run = anmin_run(net, &train, 20, Variant::Plain);
+    let min = run
+        .history
+        .iter()
+        .filter_map(|e| e.train_mse)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(run.best_entry.train_mse, Some(min));
+    let best_mse = anmin::metrics::mse(&run.best_network.predict(&train.x), &train.y);
+    assert!((best_mse - min).abs() <= 1e-12 * min);
+}
+
+fn assert_finite_run(run: &optim::RunOutcome, what: &str) {
+    assert_ne!(run.stop_reason, StopReason::Diverged, "{what}");
+    assert!(run.network.is_finite(), "{what}: non-finite parameters");
+    for e in &run.history {
+        assert!(e.train_mse.is_some_and(f64::is_finite), "{what}: {e:?}");
+    }
+}
+
+#[test]
+fn singular_systems_stay_finite() {
+    let mut rng = seeded(4, Stream::Split);
+
+    // A dead neuron: its pre-activation is negative on every sample.
+    let (n, d) = (200, 3);
+    let x = inputs(n, d, &mut rng);
+    let y = DMatrix::from_fn(n, 1, |i, _| x[(i, 0)].max(0.0) - x[(i, 1)]);
+    let train = Samples {
+        x: x.clone(),
+        y: y.clone(),
+    };
+    let mut net = Network::random(d + 1, 8, 1, 0.0, &mut seeded(0, Stream::Init));
+    net.a.row_mut(3).fill(0.0);
+    net.a[(3, d)] = -100.0;
+    let run = anmin_run(net, &train, 10, Variant::Safeguarded);
+    assert_finite_run(&run, "dead neuron");
+    assert!(
+        (run.network.a[(3, d)] + 100.0).abs() < 1e-9,
+        "a dead neuron keeps its weights"
+    );
+
+    // More unknowns than samples: h(d+1) = 64 > n = 20.
+    let x_small = inputs(20, 3, &mut rng);
+    let y_small = gaussian(20, 1, &mut rng);
+    let train = Samples {
+        x: x_small,
+        y: y_small,
+    };
+    let net = Network::random(4, 16, 1, 0.0, &mut seeded(0, Stream::Init));
+    let run = anmin_run(net, &train, 10, Variant::Safeguarded);
+    assert_finite_run(&run, "h(d+1) > n");
+
+    // A constant feature (standardized to zero) next to informative ones.
+    let mut x_const = x.clone();
+    x_const.column_mut(2).fill(0.0);
+    let train = Samples { x: x_const, y };
+    let net = Network::random(d + 1, 8, 1, 0.1, &mut seeded(0, Stream::Init));
+    let run = anmin_run(net, &train, 10, Variant::Plain);
+    assert_finite_run(&run, "constant feature");
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    // Large enough that the parallel kernels actually split work.
+    let mut rng = seeded(9, Stream::Split);
+    let (n, d) = (2000, 10);
+    let x = inputs(n, d, &mut rng);
+    let y = DMatrix::from_fn(n, 1, |i, _| x[(i, 0)].sin() + x[(i, 1)] * x[(i, 2)]);
+    let train = Samples { x, y };
+    let run = |par: Par| {
+        let net = Network::random(d + 1, 48, 1, 0.0, &mut seeded(0, Stream::Init));
+        let mut opt = Anmin::new(AnminConfig::default(), par);
+        let limits = Limits {
+            max_iters: 4,
+            max_seconds: None,
+        };
+        optim::train(&mut opt, net, &train, None, limits, par, &mut Silent)
+    };
+    let seq = run(Par::Seq);
+    let par = run(Par::rayon(2));
+    assert_eq!(seq.network, par.network, "bitwise identical parameters");
+}
