@@ -73,34 +73,11 @@ def encode(path, model):
     return x, y
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True)
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "lbfgs"])
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None, help="epochs (adam, sgd) or outer iterations (lbfgs)")
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--history", type=int, default=10)
-    p.add_argument("--threads", type=int, default=1, help="threads for both anmin and PyTorch")
-    p.add_argument("--anmin", default=None, help="anmin binary (default: build target/release/anmin)")
-    args = p.parse_args()
-    if args.epochs is None:
-        args.epochs = 100 if args.optimizer == "lbfgs" else 300
-    if args.lr is None:
-        args.lr = 1.0 if args.optimizer == "lbfgs" else 1e-3
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if args.anmin is None:
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
-        args.anmin = os.path.join(root, "target", "release", "anmin")
-
+def train_torch(args, ours, model):
+    """Trains anmin's initial network with PyTorch on anmin's split; returns (final training
+    MSE, best training MSE, seconds of training, training rows)."""
     torch.set_num_threads(args.threads)
     torch.set_default_dtype(torch.float64)
-    with tempfile.TemporaryDirectory() as workdir:
-        ours, model = run_anmin(args, workdir)
-
     x, y = encode(args.data, model)
     train_rows = ours["split"]["train_rows"]
     x_train, y_train = x[train_rows], y[train_rows]
@@ -158,7 +135,40 @@ def main():
         if np.isfinite(current):
             best = min(best, current)
 
-    theirs_final = train_mse()
+    return train_mse(), best, elapsed, n
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "lbfgs"])
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None, help="epochs (adam, sgd) or outer iterations (lbfgs)")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--history", type=int, default=10)
+    p.add_argument("--threads", type=int, default=1, help="threads for both anmin and PyTorch")
+    p.add_argument("--anmin", default=None, help="anmin binary (default: build target/release/anmin)")
+    args = p.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = 100 if args.optimizer == "lbfgs" else 300
+    if args.lr is None:
+        args.lr = 1.0 if args.optimizer == "lbfgs" else 1e-3
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if args.anmin is None:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
+        args.anmin = os.path.join(root, "target", "release", "anmin")
+    return args
+
+
+def main():
+    args = parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        ours, model = run_anmin(args, workdir)
+
+    theirs_final, best, elapsed, n = train_torch(args, ours, model)
     ours_final = ours["final"]["train_mse"]
     ours_time = ours["final"]["time_s"] - ours["history"][0]["time_s"]
     unit = "outer step" if args.optimizer == "lbfgs" else "epoch"

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::optim::anmin::Variant;
+use crate::optim::anmin::{ASolver, Variant};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -117,6 +117,14 @@ pub struct OptimArgs {
     /// [default: 1e-8]
     #[arg(long, value_parser = parse_nonnegative)]
     pub tol: Option<f64>,
+    /// ANMIN's A-step solver: Cholesky while the h(d+1) × h(d+1) matrix fits in 1 GiB,
+    /// matrix-free conjugate gradients above [default: auto]
+    #[arg(long, value_enum)]
+    pub a_solver: Option<ASolver>,
+    /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor
+    /// [default: 1e-3]
+    #[arg(long, value_parser = parse_positive)]
+    pub cg_tol: Option<f64>,
     /// L2 penalty λ on A and B, for every optimizer: minimizes MSE + λ(‖A‖² + ‖B‖²)
     /// [default: 0]
     #[arg(long, value_parser = parse_nonnegative)]

@@ -19,6 +19,8 @@ fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [Optimizer
         ("--epochs", args.epochs.is_some(), &[Sgd, Adam]),
         ("--variant", args.variant.is_some(), &[Anmin, AnminPlain]),
         ("--tol", args.tol.is_some(), &[Anmin, AnminPlain]),
+        ("--a-solver", args.a_solver.is_some(), &[Anmin, AnminPlain]),
+        ("--cg-tol", args.cg_tol.is_some(), &[Anmin, AnminPlain]),
         ("--lr", args.lr.is_some(), &[Sgd, Adam, Lbfgs]),
         ("--momentum", args.momentum.is_some(), &[Sgd]),
         ("--batch-size", args.batch_size.is_some(), &[Sgd, Adam]),
@@ -83,6 +85,8 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
                 variant,
                 tol: args.tol.unwrap_or(defaults.tol),
                 ridge,
+                a_solver: args.a_solver.unwrap_or(defaults.a_solver),
+                cg_tol: args.cg_tol.unwrap_or(defaults.cg_tol),
                 ..defaults
             };
             (OptimizerSpec::Anmin(cfg), args.iters.unwrap_or(30))

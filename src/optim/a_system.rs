@@ -12,7 +12,8 @@
 //! over row blocks of Φ by symmetric rank-k updates of its lower triangle, so memory does not
 //! grow with n.
 
-use faer::{Mat, MatRef, Par};
+use faer::prelude::{Reborrow, ReborrowMut};
+use faer::{Mat, MatMut, MatRef, Par};
 use nalgebra::DMatrix;
 
 use crate::linalg::{Shift, at_b, gram_lower, solve_psd_shifted, view};
@@ -30,10 +31,62 @@ pub struct ASystem {
 }
 
 /// Rows of Φ per block: enough for efficient rank-k updates, few enough to bound memory.
-fn block_rows(n: usize, p: usize) -> usize {
+pub(crate) fn block_rows(n: usize, p: usize) -> usize {
     (PHI_BLOCK_BYTES / (8 * p.max(1)))
         .clamp(256, 8192)
         .min(n.max(1))
+}
+
+/// Writes the activation pattern of `net` on the rows `x_blk` into `g` (rows × h): 1 where
+/// the pre-activation is positive, α elsewhere.
+pub(crate) fn pattern_block(
+    net: &Network,
+    a_t: MatRef<'_, f64>,
+    x_blk: MatRef<'_, f64>,
+    g: MatMut<'_, f64>,
+) {
+    let mut g = g;
+    faer::linalg::matmul::matmul(g.rb_mut(), faer::Accum::Replace, x_blk, a_t, 1.0, Par::Seq);
+    for j in 0..g.ncols() {
+        for z in g.rb_mut().col_mut(j).iter_mut() {
+            *z = net.slope(*z);
+        }
+    }
+}
+
+/// Adds this block's share of the right-hand side, X̃ᵀ (G ∘ ((Y − 1 b0ᵀ) B)), to `rhs_blocks`
+/// (d1 × h: column j is block j). `work` is scratch of at least rows × h.
+pub(crate) fn add_rhs_block(
+    net: &Network,
+    x_blk: MatRef<'_, f64>,
+    y_blk: MatRef<'_, f64>,
+    g: MatRef<'_, f64>,
+    rhs_blocks: MatMut<'_, f64>,
+    accumulate: bool,
+    work: MatMut<'_, f64>,
+) {
+    let mut work = work;
+    let rows = x_blk.nrows();
+    let (k, h) = net.b.shape();
+    // (Y − 1 b0ᵀ) B, one output at a time: k is small.
+    let mut v = work.rb_mut().subrows_mut(0, rows);
+    v.fill(0.0);
+    for c in 0..k {
+        let bias = net.b0[c];
+        for j in 0..h {
+            let b = net.b[(c, j)];
+            let col = v.rb_mut().col_mut(j);
+            for (out, y) in col.iter_mut().zip(y_blk.col(c).iter()) {
+                *out += (y - bias) * b;
+            }
+        }
+    }
+    for j in 0..h {
+        for (out, g) in v.rb_mut().col_mut(j).iter_mut().zip(g.col(j).iter()) {
+            *out *= g;
+        }
+    }
+    at_b(rhs_blocks, x_blk, v.rb(), accumulate, Par::Seq);
 }
 
 /// Assembles the A-system for the pattern of `net`'s current hidden weights, its output
@@ -43,57 +96,41 @@ pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> 
     let h = net.hidden();
     let p = h * d1;
     let nb = block_rows(n, p);
-
-    // W = (Y − 1 b0ᵀ) B: column j holds (Bᵀ(y_i − b0))_j.
-    let mut resid = y.clone();
-    for (mut col, bias) in resid.column_iter_mut().zip(net.b0.iter()) {
-        col.add_scalar_mut(-bias);
-    }
-    let w = &resid * &net.b;
     let a_t = net.a.transpose();
 
     let mut s = Mat::<f64>::zeros(p, p);
     let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
     let mut phi = Mat::<f64>::zeros(nb, p);
-    let mut v = Mat::<f64>::zeros(nb, h);
-    let mut z = Mat::<f64>::zeros(nb, h);
-    let x_all = view(x);
-    let w_all = view(&w);
+    let mut g = Mat::<f64>::zeros(nb, h);
+    let mut work = Mat::<f64>::zeros(nb, h);
+    let (x_all, y_all) = (view(x), view(y));
     for (block, start) in (0..n).step_by(nb).enumerate() {
         let rows = nb.min(n - start);
         let x_blk = x_all.subrows(start, rows);
-        // Pre-activations of this block decide its pattern g.
-        faer::linalg::matmul::matmul(
-            z.as_mut().subrows_mut(0, rows),
-            faer::Accum::Replace,
-            x_blk,
-            view(&a_t),
-            1.0,
-            Par::Seq,
-        );
+        let mut g_blk = g.as_mut().subrows_mut(0, rows);
+        pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+        // Φ's column j(d+1)+c is g_·j ∘ x̃_·c.
         for j in 0..h {
-            for i in 0..rows {
-                let g = net.slope(z[(i, j)]);
-                v[(i, j)] = g * w_all[(start + i, j)];
-                // Reuse z as the pattern for filling Φ below.
-                z[(i, j)] = g;
-            }
             for c in 0..d1 {
-                let mut col = phi.col_mut(j * d1 + c);
-                let xc = x_blk.col(c);
-                for i in 0..rows {
-                    col[i] = z[(i, j)] * xc[i];
+                let col = phi.as_mut().col_mut(j * d1 + c).subrows_mut(0, rows);
+                for ((out, g), x) in col
+                    .iter_mut()
+                    .zip(g_blk.rb().col(j).iter())
+                    .zip(x_blk.col(c).iter())
+                {
+                    *out = g * x;
                 }
             }
         }
-        let phi_blk = phi.as_ref().subrows(0, rows);
-        gram_lower(s.as_mut(), phi_blk, block > 0, par);
-        at_b(
-            rhs_blocks.as_mut(),
+        gram_lower(s.as_mut(), phi.as_ref().subrows(0, rows), block > 0, par);
+        add_rhs_block(
+            net,
             x_blk,
-            v.as_ref().subrows(0, rows),
+            y_all.subrows(start, rows),
+            g_blk.rb(),
+            rhs_blocks.as_mut(),
             block > 0,
-            Par::Seq,
+            work.as_mut(),
         );
     }
 

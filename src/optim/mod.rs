@@ -4,6 +4,7 @@
 //! iteration) on the network. [`train`] owns everything else: the common initial network,
 //! timing, metrics, the history, the best iterate, stopping, and progress reporting.
 
+pub mod a_cg;
 pub mod a_system;
 pub mod adam;
 pub mod anmin;
