@@ -26,6 +26,8 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved model on new rows of CSV
     Predict(PredictArgs),
+    /// Run several optimizers on many random splits, in parallel; aggregate and plot
+    Compare(Box<CompareArgs>),
 }
 
 /// Which table to read and which of its columns to use.
@@ -97,13 +99,10 @@ pub enum OptimizerKind {
     Lbfgs,
 }
 
-/// Optimizer settings. Unset options take the chosen optimizer's defaults; an option that
-/// does not apply to it is an error.
-#[derive(Debug, Clone, Args, Serialize)]
+/// Optimizer settings. Unset options take each optimizer's defaults; an option that applies
+/// to none of the chosen optimizers is an error.
+#[derive(Debug, Clone, Default, Args, Serialize)]
 pub struct OptimArgs {
-    /// Optimizer
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Anmin)]
-    pub optimizer: OptimizerKind,
     /// Iterations: ANMIN iterations [default: 30], or LBFGS outer iterations [default: 100]
     #[arg(long, value_parser = parse_positive_usize)]
     pub iters: Option<usize>,
@@ -157,6 +156,9 @@ pub struct TrainArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub net: NetArgs,
+    /// Optimizer
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Anmin)]
+    pub optimizer: OptimizerKind,
     #[command(flatten)]
     #[serde(flatten)]
     pub optim: OptimArgs,
@@ -176,6 +178,50 @@ pub struct TrainArgs {
     /// Record the indices of the training and test rows in the run JSON
     #[arg(long)]
     pub record_split: bool,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub data: DataArgs,
+    /// Fraction of rows held out as the test set on every split
+    #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
+    pub test_frac: f64,
+    /// Number of random splits; split i uses seed i (as `anmin train --seed i`)
+    #[arg(long, default_value_t = 100, value_parser = parse_positive_usize)]
+    pub splits: usize,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub net: NetArgs,
+    /// Optimizers to compare, comma-separated
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "anmin,adam,sgd,lbfgs"
+    )]
+    pub optimizers: Vec<OptimizerKind>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub optim: OptimArgs,
+    /// Runs in parallel; 0 uses every core
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Write the comparison (runs, aggregates, curves) as JSON; every finished run is also
+    /// appended at once to <FILE>.runs.jsonl
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Draw MSE and R² against time for every optimizer to this SVG file
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Continue an interrupted comparison: keep the runs in <--out>.runs.jsonl and run only
+    /// the missing (optimizer, seed) pairs
+    #[arg(long, requires = "out")]
+    pub resume: bool,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,

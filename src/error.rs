@@ -114,6 +114,9 @@ pub enum Error {
     /// A saved model file that cannot be used.
     #[error("{path}: {message}")]
     Model { path: String, message: String },
+    /// SIGINT or SIGTERM stopped the work; what was finished has been written.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// Writing an output file failed; the previous file, if any, is untouched.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -124,10 +127,12 @@ pub enum Error {
 
 impl Error {
     /// 2 for anything wrong with what the user gave us (as clap does for bad flags), 1 for a
-    /// failure of the environment such as an unwritable output.
+    /// failure of the environment such as an unwritable output, 130 (128 + SIGINT) for an
+    /// interruption.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Write { .. } => 1,
+            Error::Interrupted(_) => 130,
             _ => 2,
         }
     }

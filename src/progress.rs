@@ -44,3 +44,39 @@ impl Observer for TrainingBar {
         }
     }
 }
+
+/// A bar over the runs of a comparison, with an ETA.
+pub struct RunsBar {
+    bar: ProgressBar,
+}
+
+impl RunsBar {
+    pub fn new(total: usize, done: usize, quiet: bool) -> RunsBar {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "runs [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        };
+        bar.set_position(done as u64);
+        bar.reset_eta();
+        RunsBar { bar }
+    }
+
+    pub fn finished(&self, optimizer: &str, seed: u64) {
+        self.bar.inc(1);
+        self.bar
+            .set_message(format!("last: {optimizer} seed {seed}"));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

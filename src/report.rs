@@ -27,6 +27,8 @@ pub enum StopReason {
     Converged,
     /// The loss became non-finite or exploded; the best parameters were kept.
     Diverged,
+    /// Stopped by SIGINT or SIGTERM; the history so far is kept.
+    Interrupted,
 }
 
 impl StopReason {
@@ -36,6 +38,7 @@ impl StopReason {
             StopReason::MaxSeconds => "max_seconds",
             StopReason::Converged => "converged",
             StopReason::Diverged => "diverged",
+            StopReason::Interrupted => "interrupted",
         }
     }
 }

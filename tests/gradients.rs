@@ -98,10 +98,7 @@ fn objective(net: &Network, train: &Samples) -> f64 {
 fn train_frozen(spec: &OptimizerSpec, iters: usize) -> (f64, f64, f64) {
     let (train, net) = convex_problem();
     let mut opt = spec.build(Par::Seq);
-    let limits = Limits {
-        max_iters: iters,
-        max_seconds: None,
-    };
+    let limits = Limits::iters(iters);
     let run = optim::train(
         opt.as_mut(),
         net.clone(),
@@ -204,10 +201,7 @@ fn every_method_lowers_the_loss_from_the_common_start() {
         OptimizerSpec::Lbfgs(LbfgsConfig::new(1.0, 10, 0.0)),
     ] {
         let mut opt = spec.build(Par::Seq);
-        let limits = Limits {
-            max_iters: 30,
-            max_seconds: None,
-        };
+        let limits = Limits::iters(30);
         let run = optim::train(
             opt.as_mut(),
             net.clone(),
@@ -238,10 +232,7 @@ fn huge_learning_rate_diverges_cleanly() {
         },
     };
     let mut opt = spec.build(Par::Seq);
-    let limits = Limits {
-        max_iters: 50,
-        max_seconds: None,
-    };
+    let limits = Limits::iters(50);
     let run = optim::train(
         opt.as_mut(),
         net.clone(),

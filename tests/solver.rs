@@ -177,10 +177,7 @@ fn anmin_run(net: Network, train: &Samples, iters: usize, variant: Variant) -> o
         net,
         train,
         None,
-        Limits {
-            max_iters: iters,
-            max_seconds: None,
-        },
+        Limits::iters(iters),
         Par::Seq,
         &mut Silent,
     )
@@ -308,10 +305,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let run = |par: Par| {
         let net = Network::random(d + 1, 48, 1, 0.0, &mut seeded(0, Stream::Init));
         let mut opt = Anmin::new(AnminConfig::default(), par);
-        let limits = Limits {
-            max_iters: 4,
-            max_seconds: None,
-        };
+        let limits = Limits::iters(4);
         optim::train(&mut opt, net, &train, None, limits, par, &mut Silent)
     };
     let seq = run(Par::Seq);
@@ -367,10 +361,7 @@ fn planted_teacher_with_conjugate_gradients() {
     };
     let mut opt = Anmin::new(cfg, Par::Seq);
     let student = Network::random(d + 1, 16, 1, 0.0, &mut seeded(0, Stream::Init));
-    let limits = Limits {
-        max_iters: 50,
-        max_seconds: None,
-    };
+    let limits = Limits::iters(50);
     let run = optim::train(
         &mut opt,
         student,

@@ -1,5 +1,7 @@
 //! The subcommands, as library functions so that tests and benchmarks drive the same code.
 
+pub mod compare;
+pub mod interrupt;
 pub mod optimizer_flags;
 pub mod predict;
 pub mod train;
@@ -15,6 +17,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Compare(args) => compare::run(&args),
     }
 }
 

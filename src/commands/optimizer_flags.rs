@@ -28,7 +28,7 @@ fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [Optimizer
     ]
 }
 
-fn kind_name(kind: OptimizerKind) -> &'static str {
+pub fn kind_name(kind: OptimizerKind) -> &'static str {
     match kind {
         Anmin => "anmin",
         AnminPlain => "anmin-plain",
@@ -36,6 +36,38 @@ fn kind_name(kind: OptimizerKind) -> &'static str {
         Adam => "adam",
         Lbfgs => "lbfgs",
     }
+}
+
+/// `args` with every flag that `kind` does not take removed, so that a run of `kind` inside a
+/// comparison records exactly the settings `anmin train --optimizer kind` would.
+pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
+    let takes = |flag: &str| {
+        given_flags(args)
+            .iter()
+            .any(|(f, _, takers)| *f == flag && takers.contains(&kind))
+    };
+    OptimArgs {
+        iters: args.iters.filter(|_| takes("--iters")),
+        epochs: args.epochs.filter(|_| takes("--epochs")),
+        variant: args.variant.filter(|_| takes("--variant") && kind == Anmin),
+        tol: args.tol.filter(|_| takes("--tol")),
+        a_solver: args.a_solver.filter(|_| takes("--a-solver")),
+        cg_tol: args.cg_tol.filter(|_| takes("--cg-tol")),
+        ridge: args.ridge,
+        lr: args.lr.filter(|_| takes("--lr")),
+        momentum: args.momentum.filter(|_| takes("--momentum")),
+        batch_size: args.batch_size.filter(|_| takes("--batch-size")),
+        history: args.history.filter(|_| takes("--history")),
+        max_seconds: args.max_seconds,
+    }
+}
+
+pub fn kind_names(kinds: &[OptimizerKind]) -> String {
+    kinds
+        .iter()
+        .map(|&k| kind_name(k))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Rejects flags that apply to none of `kinds`.
@@ -120,6 +152,7 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
     let limits = Limits {
         max_iters,
         max_seconds: args.max_seconds,
+        interrupt: None,
     };
     (spec, limits)
 }

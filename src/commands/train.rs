@@ -13,14 +13,18 @@ use crate::error::Result;
 use crate::model::{Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerSpec, RunOutcome};
 use crate::progress::TrainingBar;
-use crate::report::{self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo};
+use crate::report::{
+    self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo, StopReason,
+};
 use crate::rng::{Stream, seeded};
 
 /// The optimizer and limits that the optimizer flags describe. Flags that do not apply to
 /// the chosen optimizer are rejected rather than ignored.
 pub fn resolve_optimizer(args: &TrainArgs) -> Result<(OptimizerSpec, Limits)> {
-    check_applicable(&args.optim, &[args.optim.optimizer])?;
-    Ok(resolve(args.optim.optimizer, &args.optim, args.split.seed))
+    check_applicable(&args.optim, &[args.optimizer])?;
+    let (spec, mut limits) = resolve(args.optimizer, &args.optim, args.split.seed);
+    limits.interrupt = Some(super::interrupt::flag());
+    Ok((spec, limits))
 }
 
 /// A finished training run with everything needed to report it.
@@ -88,7 +92,7 @@ pub fn train_dataset(
 }
 
 /// Every flag, with the optimizer's defaults filled in.
-fn config_json(args: &TrainArgs, spec: &OptimizerSpec, limits: &Limits) -> Value {
+pub(crate) fn config_json(args: &TrainArgs, spec: &OptimizerSpec, limits: &Limits) -> Value {
     let mut config = serde_json::to_value(args).expect("arguments serialize");
     let resolved = serde_json::to_value(spec).expect("spec serializes");
     if let (Value::Object(config), Value::Object(resolved)) = (&mut config, resolved) {
@@ -181,6 +185,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         )?;
     }
     print_summary(&trained.report, args);
+    if trained.report.stop_reason == StopReason::Interrupted {
+        let written = match &args.out {
+            Some(path) => format!("the history so far is in {}", path.display()),
+            None => "nothing was written (no --out)".into(),
+        };
+        return Err(crate::Error::Interrupted(written));
+    }
     Ok(())
 }
 

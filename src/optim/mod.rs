@@ -14,6 +14,7 @@ pub mod minibatch;
 pub mod output_layer;
 pub mod sgd;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use faer::Par;
@@ -99,10 +100,23 @@ impl OptimizerSpec {
 }
 
 /// When the loop stops, besides convergence and divergence.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Limits {
     pub max_iters: usize,
     pub max_seconds: Option<f64>,
+    /// Set (e.g. by a SIGINT handler) to stop after the current step with reason
+    /// `interrupted`.
+    pub interrupt: Option<&'static AtomicBool>,
+}
+
+impl Limits {
+    /// At most `max_iters` steps, no other limit.
+    pub fn iters(max_iters: usize) -> Limits {
+        Limits {
+            max_iters,
+            ..Limits::default()
+        }
+    }
 }
 
 /// Receives each history entry as it is recorded (progress bars, logs).
@@ -204,6 +218,13 @@ pub fn train(
 
     let mut stop_reason = StopReason::MaxIters;
     for iter in 1..=limits.max_iters {
+        if limits
+            .interrupt
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
+            stop_reason = StopReason::Interrupted;
+            break;
+        }
         if limits
             .max_seconds
             .is_some_and(|s| elapsed.as_secs_f64() >= s)

@@ -1,0 +1,310 @@
+//! `anmin compare`: every chosen optimizer on random splits 0..N−1, run in parallel. Each run
+//! is exactly the run `anmin train --seed i --optimizer o` (same flags) would make, so a shell
+//! loop plus `anmin summarize` gives the same aggregates. Finished runs are appended at once
+//! to `<out>.runs.jsonl`; on SIGINT/SIGTERM no new run starts, the aggregate over the finished
+//! runs is written, and `--resume` later runs only the missing (optimizer, seed) pairs.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use serde_json::Value;
+
+use super::interrupt;
+use super::optimizer_flags::{check_applicable, kind_name, kind_names, resolve, restrict};
+use super::train::{config_json, train_dataset};
+use crate::cli::{CompareArgs, OptimizerKind, SplitArgs, TrainArgs};
+use crate::data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::optim::Silent;
+use crate::progress::RunsBar;
+use crate::report::{RunReport, StopReason};
+
+/// The file beside `--out` that holds one finished run per line.
+pub fn runs_file(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".runs.jsonl");
+    PathBuf::from(name)
+}
+
+/// The `train` arguments of one run of the comparison.
+fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) -> TrainArgs {
+    TrainArgs {
+        data: args.data.clone(),
+        split: SplitArgs {
+            test_frac: args.test_frac,
+            seed,
+        },
+        net: args.net.clone(),
+        optimizer: kind,
+        optim: restrict(&args.optim, kind),
+        threads,
+        out: None,
+        save_model: None,
+        save_initial_model: None,
+        record_split: false,
+        quiet: true,
+    }
+}
+
+/// Config keys that say how a run was executed rather than what it computed.
+const EXECUTION_KEYS: [&str; 6] = [
+    "threads",
+    "out",
+    "save_model",
+    "save_initial_model",
+    "quiet",
+    "record_split",
+];
+
+fn comparable(config: &Value) -> Value {
+    let mut config = config.clone();
+    if let Value::Object(map) = &mut config {
+        for key in EXECUTION_KEYS {
+            map.remove(key);
+        }
+    }
+    config
+}
+
+/// Reads the runs file of an earlier comparison. A last line cut short by a crash is
+/// skipped; anything else that is not a run is an error.
+fn read_runs(path: &Path) -> Result<Vec<RunReport>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::usage(format!(
+                "{}: cannot read: {e}",
+                path.display()
+            )));
+        }
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut runs = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<RunReport>(line) {
+            Ok(run) => runs.push(run),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {
+                eprintln!("note: {}: ignoring an incomplete last line", path.display());
+            }
+            Err(e) => {
+                return Err(Error::usage(format!(
+                    "{}:{}: not a run of anmin compare: {e}",
+                    path.display(),
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// Appends one run as one line, written whole and flushed before the next.
+fn append_run(path: &Path, run: &RunReport) -> Result<()> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut line = serde_json::to_string(run).expect("run reports serialize");
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(err)?;
+    file.write_all(line.as_bytes()).map_err(err)?;
+    file.sync_data().map_err(err)
+}
+
+/// The optimizers in command-line order, each once.
+fn distinct(kinds: &[OptimizerKind]) -> Vec<OptimizerKind> {
+    let mut seen = BTreeSet::new();
+    kinds.iter().copied().filter(|k| seen.insert(*k)).collect()
+}
+
+/// Runs the missing (seed, optimizer) pairs on `jobs` threads, calling `done` for each
+/// finished run on this thread. Returns early (without error) on interruption.
+fn run_pairs(
+    dataset: &Dataset,
+    args: &CompareArgs,
+    pairs: &[(u64, OptimizerKind)],
+    jobs: usize,
+    threads_per_run: usize,
+    done: &mut dyn FnMut(RunReport) -> Result<()>,
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let flag = interrupt::flag();
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Result<RunReport>>();
+        for _ in 0..jobs.min(pairs.len()) {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    if interrupt::requested() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(seed, kind)) = pairs.get(i) else {
+                        break;
+                    };
+                    let train_args = run_args(args, kind, seed, threads_per_run);
+                    let (spec, mut limits) = resolve(kind, &train_args.optim, seed);
+                    limits.interrupt = Some(flag);
+                    let par = super::parallelism(threads_per_run);
+                    let result =
+                        train_dataset(dataset, &train_args, &spec, limits, par, &mut Silent).map(
+                            |trained| {
+                                let mut report = trained.report;
+                                report.command = "compare".into();
+                                report
+                            },
+                        );
+                    let failed = result.is_err();
+                    if tx.send(result).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut first_error = None;
+        for result in rx {
+            match result {
+                // A run cut short by an interruption is not finished: resume redoes it.
+                Ok(run) if run.stop_reason == StopReason::Interrupted => {}
+                Ok(run) => {
+                    if let Err(e) = done(run) {
+                        first_error.get_or_insert(e);
+                        next.store(pairs.len(), Ordering::Relaxed);
+                    }
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    next.store(pairs.len(), Ordering::Relaxed);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    })
+}
+
+/// `anmin compare`.
+pub fn run(args: &CompareArgs) -> Result<()> {
+    let kinds = distinct(&args.optimizers);
+    if kinds.is_empty() {
+        return Err(Error::usage("--optimizers names no optimizer"));
+    }
+    check_applicable(&args.optim, &kinds)?;
+    let dataset = super::load_dataset(&args.data)?;
+    // Fail on a split that cannot work before starting any run.
+    data::prepare(&dataset, args.test_frac, 0)?;
+
+    let runs_path = args.out.as_deref().map(runs_file);
+    let wanted: Vec<(u64, OptimizerKind)> = (0..args.splits as u64)
+        .flat_map(|seed| kinds.iter().map(move |&k| (seed, k)))
+        .collect();
+    let mut finished: Vec<RunReport> = Vec::new();
+    if let Some(path) = &runs_path {
+        if args.resume {
+            finished = previous_runs(path, args, &wanted)?;
+        } else if path.exists() {
+            return Err(Error::usage(format!(
+                "{} exists from an earlier comparison: pass --resume to continue it, or remove it",
+                path.display()
+            )));
+        }
+    }
+    let have: BTreeSet<(u64, String)> = finished
+        .iter()
+        .map(|r| (r.split.seed, r.optimizer.clone()))
+        .collect();
+    let missing: Vec<(u64, OptimizerKind)> = wanted
+        .iter()
+        .copied()
+        .filter(|(seed, k)| !have.contains(&(*seed, kind_name(*k).to_owned())))
+        .collect();
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = if args.jobs == 0 { cores } else { args.jobs };
+    let threads_per_run = (cores / jobs).max(1);
+    let bar = RunsBar::new(wanted.len(), finished.len(), args.quiet);
+    let mut record = |run: RunReport| -> Result<()> {
+        if let Some(path) = &runs_path {
+            append_run(path, &run)?;
+        }
+        bar.finished(&run.optimizer, run.split.seed);
+        finished.push(run);
+        Ok(())
+    };
+    let outcome = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
+    bar.finish();
+    outcome?;
+
+    // Deterministic order: optimizers as given, then seeds.
+    let order = |r: &RunReport| {
+        let k = kinds.iter().position(|&k| kind_name(k) == r.optimizer);
+        (k, r.split.seed)
+    };
+    finished.sort_by_key(order);
+    let config = serde_json::to_value(args).expect("arguments serialize");
+    emit(&finished, config, args)?;
+
+    if interrupt::requested() {
+        let total = wanted.len();
+        let resume = match &args.out {
+            Some(_) => "resume with the same command plus --resume".to_owned(),
+            None => "pass --out to be able to resume".to_owned(),
+        };
+        return Err(Error::Interrupted(format!(
+            "{} of {total} runs finished ({}); {resume}",
+            finished.len(),
+            kind_names(&kinds)
+        )));
+    }
+    Ok(())
+}
+
+/// The runs already in the runs file that this comparison asks for, checked to have been
+/// made with the same settings.
+fn previous_runs(
+    path: &Path,
+    args: &CompareArgs,
+    wanted: &[(u64, OptimizerKind)],
+) -> Result<Vec<RunReport>> {
+    let mut kept = Vec::new();
+    let mut seen = BTreeSet::new();
+    for run in read_runs(path)? {
+        let Some(&(seed, kind)) = wanted
+            .iter()
+            .find(|(s, k)| *s == run.split.seed && kind_name(*k) == run.optimizer)
+        else {
+            continue;
+        };
+        let train_args = run_args(args, kind, seed, 1);
+        let (spec, limits) = resolve(kind, &train_args.optim, seed);
+        let expected = comparable(&config_json(&train_args, &spec, &limits));
+        if comparable(&run.config) != expected {
+            return Err(Error::usage(format!(
+                "{}: the run of {} with seed {seed} was made with other settings than this command's; \
+                 resume with the original flags, or remove the file",
+                path.display(),
+                run.optimizer
+            )));
+        }
+        if seen.insert((seed, run.optimizer.clone())) {
+            kept.push(run);
+        }
+    }
+    Ok(kept)
+}
+
+/// Placeholder until the aggregation layer lands: counts only.
+fn emit(runs: &[RunReport], config: Value, args: &CompareArgs) -> Result<()> {
+    let _ = (config, &args.plot);
+    println!("{} runs", runs.len());
+    Ok(())
+}
