@@ -154,12 +154,14 @@ fn bench_shape(
                 let copy = a_system::ASystem {
                     matrix: system.matrix.clone(),
                     rhs: system.rhs.clone(),
+                    b_scale: system.b_scale,
                 };
                 total += timed(timings, &name, solve_flops, 1, || {
                     std::hint::black_box(a_system::solve(
                         a_system::ASystem {
                             matrix: copy.matrix.clone(),
                             rhs: copy.rhs.clone(),
+                            b_scale: copy.b_scale,
                         },
                         &prob.net.a,
                         0.0,

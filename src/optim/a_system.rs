@@ -27,6 +27,31 @@ pub struct ASystem {
     pub matrix: Mat<f64>,
     /// p × 1.
     pub rhs: Mat<f64>,
+    /// B was divided by this power of two before assembly, so both sides are divided by its
+    /// square (same solution); a penalty added to the matrix must be too. 1 unless B is
+    /// huge: see [`output_scale`].
+    pub b_scale: f64,
+}
+
+/// max |B| beyond 2^BIG_EXPONENT is scaled to about 1 before assembly.
+const BIG_EXPONENT: i32 = 64;
+
+/// The power of two s that B is divided by before assembly. The A-system grows like ‖B‖²
+/// and overflows f64 for targets near 1e154 (accepted: their squared errors still sum).
+/// Dividing B by s ≈ max |B| (and so the system by s²) keeps it near the scale of ‖x‖²
+/// without changing the solution; division by a power of two is exact, and ordinary B is left
+/// as is. (A tiny B only underflows towards a singular system, which the shift handles.)
+fn output_scale(b: &DMatrix<f64>) -> f64 {
+    let max = b.amax();
+    if !max.is_finite() {
+        return 1.0;
+    }
+    // At most the largest exponent of a normal number, so that 2^exponent is exact.
+    let exponent = (max.log2().round() as i32).min(f64::MAX_EXP - 1);
+    if exponent <= BIG_EXPONENT {
+        return 1.0;
+    }
+    f64::from_bits(((exponent + 1023) as u64) << 52)
 }
 
 /// Rows of Φ per block: enough for efficient rank-k updates, few enough to bound memory.
@@ -44,12 +69,16 @@ pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> 
     let p = h * d1;
     let nb = block_rows(n, p);
 
-    // W = (Y − 1 b0ᵀ) B: column j holds (Bᵀ(y_i − b0))_j.
+    // With B̂ = B/s the system divided by s² is (ΦᵀΦ) ∘ (B̂ᵀB̂ ⊗ 11ᵀ) with W as below.
+    let b_scale = output_scale(&net.b);
+    let b_scaled = &net.b / b_scale;
+    // W = (Y − 1 b0ᵀ) B / s²: column j holds (Bᵀ(y_i − b0))_j / s².
     let mut resid = y.clone();
     for (mut col, bias) in resid.column_iter_mut().zip(net.b0.iter()) {
         col.add_scalar_mut(-bias);
+        col /= b_scale;
     }
-    let w = &resid * &net.b;
+    let w = &resid * &b_scaled;
     let a_t = net.a.transpose();
 
     let mut s = Mat::<f64>::zeros(p, p);
@@ -97,8 +126,8 @@ pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> 
         );
     }
 
-    // Hadamard product with BᵀB ⊗ 11ᵀ on the lower triangle.
-    let c = net.b.transpose() * &net.b;
+    // Hadamard product with B̂ᵀB̂ ⊗ 11ᵀ on the lower triangle.
+    let c = b_scaled.transpose() * &b_scaled;
     for col in 0..p {
         let jc = col / d1;
         for row in col..p {
@@ -107,7 +136,11 @@ pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> 
     }
     // rhs_blocks is d1 × h column-major, i.e. already stacked as rows of A.
     let rhs = Mat::from_fn(p, 1, |r, _| rhs_blocks[(r % d1, r / d1)]);
-    ASystem { matrix: s, rhs }
+    ASystem {
+        matrix: s,
+        rhs,
+        b_scale,
+    }
 }
 
 /// The solved A-step: new hidden weights and how the system was regularized.
@@ -129,7 +162,7 @@ pub fn solve(
     let (h, d1) = current.shape();
     let p = h * d1;
     for i in 0..p {
-        system.matrix[(i, i)] += penalty;
+        system.matrix[(i, i)] += penalty / system.b_scale / system.b_scale;
     }
     let a_t = current.transpose();
     let center = MatRef::from_column_major_slice(a_t.as_slice(), p, 1);
@@ -137,4 +170,51 @@ pub fn solve(
     let shift = solve_psd_shifted(&mut system.matrix, &mut sol, rel_shift, center, par)?;
     let a = DMatrix::from_fn(h, d1, |j, c| sol[(j * d1 + c, 0)]);
     Some(AStep { a, shift })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DVector;
+
+    #[test]
+    fn huge_output_weights_give_the_same_step() {
+        // Scaling the targets and the output layer by c leaves the A-step unchanged (with the
+        // penalty scaled by c² too). At c = 1e153 the unscaled system overflowed f64 and the
+        // step failed, so training on targets near the accepted limit diverged at once.
+        let (n, d1, h) = (60, 3, 4);
+        let x = DMatrix::from_fn(n, d1, |i, c| {
+            if c == d1 - 1 {
+                1.0
+            } else {
+                ((i * (c + 2)) as f64 * 0.7).sin() * 2.0
+            }
+        });
+        let y = DMatrix::from_fn(n, 1, |i, _| (i as f64 * 0.3).cos() + x[(i, 0)]);
+        let net = Network {
+            a: DMatrix::from_fn(h, d1, |j, c| ((j * d1 + c) as f64 * 1.3).sin()),
+            b: DMatrix::from_row_slice(1, h, &[1.5, -0.7, 2.0, 0.4]),
+            b0: DVector::from_element(1, 0.2),
+            alpha: 0.0,
+        };
+        let c = 1e153;
+        let big = Network {
+            b: &net.b * c,
+            b0: &net.b0 * c,
+            ..net.clone()
+        };
+        for penalty in [0.0, 3.0] {
+            let step = |net: &Network, y: &DMatrix<f64>, penalty: f64| {
+                let system = assemble(net, &x, y, Par::Seq);
+                solve(system, &net.a, penalty, 1e-12, Par::Seq).expect("solvable")
+            };
+            let reference = step(&net, &y, penalty);
+            let scaled = step(&big, &(&y * c), penalty * c * c);
+            let error = (&scaled.a - &reference.a).amax();
+            assert!(
+                error <= 1e-9 * reference.a.amax(),
+                "penalty {penalty}: {error:e}"
+            );
+        }
+    }
 }
