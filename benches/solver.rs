@@ -1,10 +1,19 @@
-//! Benchmarks of ANMIN's hot path, each reported in GFLOP/s next to the GFLOP/s of a plain
-//! dense matrix product of the same shape measured in the same run (rates drift on shared
-//! machines; ratios from one run do not).
+//! Benchmarks of ANMIN's hot paths and of one Adam epoch, each reported in GFLOP/s next to the
+//! GFLOP/s of a plain dense matrix product of the same shape by the same library, measured in
+//! the same run (absolute rates drift on shared machines; ratios from one run do not).
 //!
-//! `cargo bench --bench solver` runs criterion and then prints a table. Flop counts:
-//! assembly n·p² (the lower triangle of ΦᵀΦ: n·p²/2 multiply-adds), Cholesky p³/3, dense
-//! product ΦᵀΦ computed in full 2·n·p², with p = h(d+1).
+//! `cargo bench --bench solver` runs criterion, then prints a markdown table. Set
+//! `ANMIN_BENCH_SHAPES=small` to run only the abalone-sized shape.
+//!
+//! Flop counts (p = h(d+1)):
+//! - dense ΦᵀΦ (n×p)ᵀ(n×p), computed in full: 2·n·p²
+//! - A assembly, the lower triangle of ΦᵀΦ: n·p²
+//! - A solve (Cholesky): p³/3
+//! - B-step: forward pass 2·n·h·(d+1) plus the lower triangle of HᵀH, n·h²; its dense
+//!   reference is HᵀH in full, 2·n·h²
+//! - one safeguarded iteration: assembly + solve (the line-search B-steps add a few percent)
+//! - one Adam epoch (batches of 32): forward and backward, 6·n·h·(d+1) + 6·n·h·k; its dense
+//!   reference is the batch product (32×(d+1))·((d+1)×h)
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -12,16 +21,24 @@ use std::time::{Duration, Instant};
 use anmin::data::Samples;
 use anmin::linalg::view;
 use anmin::model::Network;
-use anmin::optim::a_system;
+use anmin::optim::adam::AdamConfig;
+use anmin::optim::anmin::{Anmin, AnminConfig};
+use anmin::optim::minibatch::BatchConfig;
+use anmin::optim::{Optimizer, OptimizerSpec, a_system, output_layer};
 use anmin::rng::{Stream, seeded};
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion};
 use faer::Par;
 use nalgebra::DMatrix;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-/// (n, d+1, h) shapes; the first is abalone with h = 64.
-const SHAPES: [(usize, usize, usize); 1] = [(3342, 11, 64)];
+/// (n, d+1, h): abalone with h = 64 and 256, and two large generated problems.
+const SHAPES: [(usize, usize, usize); 4] = [
+    (3342, 11, 64),
+    (3342, 11, 256),
+    (32000, 9, 64),
+    (15000, 27, 128),
+];
 
 struct Problem {
     train: Samples,
@@ -41,7 +58,7 @@ fn problem(n: usize, d1: usize, h: usize) -> Problem {
     Problem { train, net }
 }
 
-/// The Φ matrix of the current pattern, built densely (only for the reference product).
+/// Φ of the current pattern, built densely (only for the reference product).
 fn phi(p: &Problem) -> DMatrix<f64> {
     let (n, d1) = p.train.x.shape();
     let z = p.net.pre_activations(&p.train.x);
@@ -50,7 +67,8 @@ fn phi(p: &Problem) -> DMatrix<f64> {
     })
 }
 
-/// Median seconds per call of each benchmark, gathered while criterion runs it.
+/// Seconds per call of each benchmark, gathered while criterion runs it.
+#[derive(Default)]
 struct Timings(RefCell<Vec<(String, f64, Vec<f64>)>>);
 
 impl Timings {
@@ -62,156 +80,267 @@ impl Timings {
         }
     }
 
+    /// (seconds, GFLOP/s) at the median sample.
     fn median(&self, name: &str) -> Option<(f64, f64)> {
         let all = self.0.borrow();
         let (_, flops, samples) = all.iter().find(|(n, _, _)| n == name)?;
         let mut s = samples.clone();
         s.sort_by(f64::total_cmp);
-        Some((*flops, s[s.len() / 2]))
+        let t = s[s.len() / 2];
+        Some((t, flops / t / 1e9))
     }
 }
 
-fn timed<F: FnMut()>(timings: &Timings, name: &str, flops: f64, iters: u64, mut f: F) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    let elapsed = start.elapsed();
-    timings.record(name, flops, elapsed.as_secs_f64() / iters as f64);
-    elapsed
-}
-
-fn bench_shape(
+/// Benchmarks `f` under criterion, recording its time per call as `label` of `shape`.
+fn bench<F: FnMut()>(
     c: &mut Criterion,
     timings: &Timings,
-    (n, d1, h): (usize, usize, usize),
-    par: Par,
-    tag: &str,
+    shape: &str,
+    label: &str,
+    flops: f64,
+    mut f: F,
 ) {
-    let p = h * d1;
-    let prob = problem(n, d1, h);
-    let shape = format!("{n}x{d1}x{h}{tag}");
-    let mut group = c.benchmark_group(format!("solver/{shape}"));
+    let name = format!("{shape}/{label}");
+    let mut group = c.benchmark_group("solver");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_millis(500));
-
-    let phi = phi(&prob);
-    let phi_t = phi.transpose();
-    let mut dense = DMatrix::zeros(p, p);
-    let dense_flops = 2.0 * (n * p * p) as f64;
-    let name = format!("{shape}/dense ΦᵀΦ nalgebra");
-    group.throughput(Throughput::Elements(dense_flops as u64));
-    group.bench_function(BenchmarkId::new("dense_nalgebra", &shape), |b| {
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    group.bench_function(BenchmarkId::new(label.replace(' ', "_"), shape), |b| {
         b.iter_custom(|iters| {
-            timed(timings, &name, dense_flops, iters, || {
-                dense.gemm(1.0, &phi_t, &phi, 0.0)
-            })
-        })
-    });
-    let mut dense_faer = faer::Mat::<f64>::zeros(p, p);
-    let name = format!("{shape}/dense ΦᵀΦ faer");
-    group.bench_function(BenchmarkId::new("dense_faer", &shape), |b| {
-        b.iter_custom(|iters| {
-            timed(timings, &name, dense_flops, iters, || {
-                faer::linalg::matmul::matmul(
-                    dense_faer.as_mut(),
-                    faer::Accum::Replace,
-                    view(&phi).transpose(),
-                    view(&phi),
-                    1.0,
-                    par,
-                )
-            })
-        })
-    });
-
-    let assembly_flops = (n * p * p) as f64;
-    let name = format!("{shape}/A assembly");
-    group.throughput(Throughput::Elements(assembly_flops as u64));
-    group.bench_function(BenchmarkId::new("a_assembly", &shape), |b| {
-        b.iter_custom(|iters| {
-            timed(timings, &name, assembly_flops, iters, || {
-                std::hint::black_box(a_system::assemble(
-                    &prob.net,
-                    &prob.train.x,
-                    &prob.train.y,
-                    par,
-                ));
-            })
-        })
-    });
-
-    let solve_flops = (p * p * p) as f64 / 3.0;
-    let system = a_system::assemble(&prob.net, &prob.train.x, &prob.train.y, par);
-    let name = format!("{shape}/A solve (Cholesky)");
-    group.throughput(Throughput::Elements(solve_flops as u64));
-    group.bench_function(BenchmarkId::new("a_solve", &shape), |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
+            let start = Instant::now();
             for _ in 0..iters {
-                let copy = a_system::ASystem {
-                    matrix: system.matrix.clone(),
-                    rhs: system.rhs.clone(),
-                    b_scale: system.b_scale,
-                };
-                total += timed(timings, &name, solve_flops, 1, || {
-                    std::hint::black_box(a_system::solve(
-                        a_system::ASystem {
-                            matrix: copy.matrix.clone(),
-                            rhs: copy.rhs.clone(),
-                            b_scale: copy.b_scale,
-                        },
-                        &prob.net.a,
-                        0.0,
-                        1e-12,
-                        par,
-                    ));
-                });
+                f();
             }
-            total
+            let elapsed = start.elapsed();
+            timings.record(&name, flops, elapsed.as_secs_f64() / iters as f64);
+            elapsed
         })
     });
     group.finish();
 }
 
+fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)) {
+    let p = h * d1;
+    let (nf, pf, hf, d1f) = (n as f64, p as f64, h as f64, d1 as f64);
+    let prob = problem(n, d1, h);
+    let shape = format!("{n}x{d1}x{h}");
+
+    let phi = phi(&prob);
+    let phi_t = phi.transpose();
+    let mut dense = DMatrix::zeros(p, p);
+    bench(
+        c,
+        t,
+        &shape,
+        "dense PhiT Phi nalgebra",
+        2.0 * nf * pf * pf,
+        || dense.gemm(1.0, &phi_t, &phi, 0.0),
+    );
+    drop(dense);
+    let mut dense = faer::Mat::<f64>::zeros(p, p);
+    bench(
+        c,
+        t,
+        &shape,
+        "dense PhiT Phi faer",
+        2.0 * nf * pf * pf,
+        || {
+            faer::linalg::matmul::matmul(
+                dense.as_mut(),
+                faer::Accum::Replace,
+                view(&phi).transpose(),
+                view(&phi),
+                1.0,
+                Par::Seq,
+            )
+        },
+    );
+    drop((dense, phi, phi_t));
+
+    let (x, y) = (&prob.train.x, &prob.train.y);
+    bench(c, t, &shape, "A assembly", nf * pf * pf, || {
+        std::hint::black_box(a_system::assemble(&prob.net, x, y, Par::Seq));
+    });
+    bench(c, t, &shape, "A assembly, 2 threads", nf * pf * pf, || {
+        std::hint::black_box(a_system::assemble(&prob.net, x, y, Par::rayon(2)));
+    });
+
+    let system = a_system::assemble(&prob.net, x, y, Par::Seq);
+    bench(
+        c,
+        t,
+        &shape,
+        "A solve (faer Cholesky)",
+        pf * pf * pf / 3.0,
+        || {
+            let copy = a_system::ASystem {
+                matrix: system.matrix.clone(),
+                rhs: system.rhs.clone(),
+            };
+            std::hint::black_box(a_system::solve(copy, &prob.net.a, 0.0, 1e-12, Par::Seq));
+        },
+    );
+    if p <= 2816 {
+        // nalgebra's unblocked Cholesky, for the gain of adopting faer.
+        let full = DMatrix::from_fn(p, p, |r, c| {
+            if r >= c {
+                system.matrix[(r, c)]
+            } else {
+                system.matrix[(c, r)]
+            }
+        }) + DMatrix::identity(p, p) * 1e-8;
+        bench(
+            c,
+            t,
+            &shape,
+            "A solve (nalgebra Cholesky)",
+            pf * pf * pf / 3.0,
+            || {
+                std::hint::black_box(full.clone().cholesky());
+            },
+        );
+    }
+    drop(system);
+
+    let hidden = prob.net.hidden_outputs(x);
+    let hidden_t = hidden.transpose();
+    let mut gram = DMatrix::zeros(h, h);
+    bench(
+        c,
+        t,
+        &shape,
+        "dense HT H nalgebra",
+        2.0 * nf * hf * hf,
+        || gram.gemm(1.0, &hidden_t, &hidden, 0.0),
+    );
+    let mut gram = faer::Mat::<f64>::zeros(h, h);
+    bench(c, t, &shape, "dense HT H faer", 2.0 * nf * hf * hf, || {
+        faer::linalg::matmul::matmul(
+            gram.as_mut(),
+            faer::Accum::Replace,
+            view(&hidden).transpose(),
+            view(&hidden),
+            1.0,
+            Par::Seq,
+        )
+    });
+    bench(
+        c,
+        t,
+        &shape,
+        "B-step",
+        nf * hf * hf + 2.0 * nf * hf * d1f,
+        || {
+            std::hint::black_box(output_layer::fit(
+                prob.net.hidden_outputs(x),
+                y,
+                0.0,
+                Par::Seq,
+            ));
+        },
+    );
+
+    let mut opt = Anmin::new(AnminConfig::default(), Par::Seq);
+    let mut start = prob.net.clone();
+    opt.init(&mut start, &prob.train);
+    bench(
+        c,
+        t,
+        &shape,
+        "safeguarded iteration",
+        nf * pf * pf + pf * pf * pf / 3.0,
+        || {
+            let mut net = start.clone();
+            let mut opt = Anmin::new(AnminConfig::default(), Par::Seq);
+            opt.init(&mut net, &prob.train);
+            std::hint::black_box(opt.step(&mut net, &prob.train));
+        },
+    );
+
+    let spec = OptimizerSpec::Adam {
+        rule: AdamConfig::with_lr(1e-3),
+        batch: BatchConfig {
+            batch_size: 32,
+            ridge: 0.0,
+            seed: 0,
+            freeze_hidden: false,
+        },
+    };
+    let mut adam = spec.build(Par::Seq);
+    let mut net = prob.net.clone();
+    adam.init(&mut net, &prob.train);
+    bench(
+        c,
+        t,
+        &shape,
+        "Adam epoch",
+        6.0 * nf * hf * (d1f + 1.0),
+        || {
+            std::hint::black_box(adam.step(&mut net, &prob.train));
+        },
+    );
+    let batch = DMatrix::from_fn(32, d1, |i, j| x[(i, j)]);
+    let a_t = prob.net.a.transpose();
+    let mut z = faer::Mat::<f64>::zeros(32, h);
+    bench(
+        c,
+        t,
+        &shape,
+        "dense batch product faer",
+        2.0 * 32.0 * d1f * hf,
+        || {
+            faer::linalg::matmul::matmul(
+                z.as_mut(),
+                faer::Accum::Replace,
+                view(&batch),
+                view(&a_t),
+                1.0,
+                Par::Seq,
+            )
+        },
+    );
+}
+
 fn main() {
-    let timings = Timings(RefCell::new(Vec::new()));
+    let timings = Timings::default();
     let mut c = Criterion::default().configure_from_args();
-    for shape in SHAPES {
-        bench_shape(&mut c, &timings, shape, Par::Seq, "");
+    let small = std::env::var("ANMIN_BENCH_SHAPES").is_ok_and(|v| v == "small");
+    let shapes = if small { &SHAPES[..1] } else { &SHAPES[..] };
+    for &shape in shapes {
+        bench_shape(&mut c, &timings, shape);
     }
     c.final_summary();
 
-    println!("\n| shape (n×(d+1)×h) | kernel | ms | GFLOP/s | vs dense nalgebra | vs dense faer |");
-    println!("|---|---|---:|---:|---:|---:|");
-    for (n, d1, h) in SHAPES {
+    // Each kernel against the dense product it is measured against.
+    let rows: [(&str, &str); 10] = [
+        ("dense PhiT Phi nalgebra", "dense PhiT Phi nalgebra"),
+        ("dense PhiT Phi faer", "dense PhiT Phi faer"),
+        ("A assembly", "dense PhiT Phi faer"),
+        ("A assembly, 2 threads", "dense PhiT Phi faer"),
+        ("A solve (faer Cholesky)", "dense PhiT Phi faer"),
+        ("A solve (nalgebra Cholesky)", "dense PhiT Phi nalgebra"),
+        ("B-step", "dense HT H faer"),
+        ("safeguarded iteration", "dense PhiT Phi faer"),
+        ("Adam epoch", "dense batch product faer"),
+        ("dense batch product faer", "dense batch product faer"),
+    ];
+    println!("\n| n × (d+1) × h | kernel | ms | GFLOP/s | reference | ref GFLOP/s | ratio |");
+    println!("|---|---|---:|---:|---|---:|---:|");
+    for &(n, d1, h) in shapes {
         let shape = format!("{n}x{d1}x{h}");
-        let rate = |k: &str| {
-            timings
-                .median(&format!("{shape}/{k}"))
-                .map(|(f, t)| (t, f / t / 1e9))
-        };
-        let nal = rate("dense ΦᵀΦ nalgebra").map(|r| r.1);
-        let fa = rate("dense ΦᵀΦ faer").map(|r| r.1);
-        for kernel in [
-            "dense ΦᵀΦ nalgebra",
-            "dense ΦᵀΦ faer",
-            "A assembly",
-            "A solve (Cholesky)",
-        ] {
-            if let Some((t, g)) = rate(kernel) {
-                let ratio = |base: Option<f64>| {
-                    base.map_or("-".into(), |b| format!("{:.0}%", 100.0 * g / b))
-                };
-                println!(
-                    "| {n}×{d1}×{h} | {kernel} | {:.2} | {g:.1} | {} | {} |",
-                    t * 1e3,
-                    ratio(nal),
-                    ratio(fa)
-                );
-            }
+        for (kernel, reference) in rows {
+            let (Some((secs, rate)), Some((_, ref_rate))) = (
+                timings.median(&format!("{shape}/{kernel}")),
+                timings.median(&format!("{shape}/{reference}")),
+            ) else {
+                continue;
+            };
+            println!(
+                "| {n} × {d1} × {h} | {kernel} | {:.2} | {rate:.1} | {reference} | {ref_rate:.1} | {:.0}% |",
+                secs * 1e3,
+                100.0 * rate / ref_rate
+            );
         }
     }
 }

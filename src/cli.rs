@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::optim::anmin::Variant;
+use crate::optim::anmin::{ASolver, Variant};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a network on a CSV file; print a summary, write the training curve as JSON
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a saved model on new rows of CSV
     Predict(PredictArgs),
 }
@@ -63,7 +63,7 @@ pub struct DataArgs {
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct SplitArgs {
     /// Fraction of rows held out as the test set; 0 trains on every row
-    #[arg(long, default_value_t = 0.2, value_parser = parse_test_frac)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
     pub test_frac: f64,
     /// Seed of the split and the initial network
     #[arg(long, default_value_t = 0)]
@@ -77,18 +77,24 @@ pub struct NetArgs {
     #[arg(long, default_value_t = 64, value_parser = parse_positive_usize)]
     pub hidden: usize,
     /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU
-    #[arg(long, default_value_t = 0.0, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
     pub alpha: f64,
 }
 
 /// The optimizers `train` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OptimizerKind {
     /// ANMIN (the variant is chosen with --variant)
     Anmin,
     /// ANMIN with the paper's plain iteration (same as --optimizer anmin --variant plain)
     AnminPlain,
+    /// Mini-batch SGD with momentum (PyTorch semantics)
+    Sgd,
+    /// Mini-batch Adam (PyTorch semantics)
+    Adam,
+    /// Full-batch L-BFGS with a strong-Wolfe line search (PyTorch semantics)
+    Lbfgs,
 }
 
 /// Optimizer settings. Unset options take the chosen optimizer's defaults; an option that
@@ -98,19 +104,43 @@ pub struct OptimArgs {
     /// Optimizer
     #[arg(long, value_enum, default_value_t = OptimizerKind::Anmin)]
     pub optimizer: OptimizerKind,
-    /// Iterations (ANMIN) [default: 30]
+    /// Iterations: ANMIN iterations [default: 30], or LBFGS outer iterations [default: 100]
     #[arg(long, value_parser = parse_positive_usize)]
     pub iters: Option<usize>,
+    /// Epochs of SGD or Adam [default: 300]
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub epochs: Option<usize>,
     /// ANMIN variant [default: safeguarded]
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
-    /// Converged when an iteration lowers the objective by less than this fraction (ANMIN)
+    /// ANMIN: converged when an iteration lowers the objective by less than this fraction
     /// [default: 1e-8]
     #[arg(long, value_parser = parse_nonnegative)]
     pub tol: Option<f64>,
-    /// L2 penalty λ on A and B: minimizes MSE + λ(‖A‖² + ‖B‖²) [default: 0]
+    /// ANMIN's A-step solver: Cholesky while the h(d+1) × h(d+1) matrix fits in 1 GiB,
+    /// matrix-free conjugate gradients above [default: auto]
+    #[arg(long, value_enum)]
+    pub a_solver: Option<ASolver>,
+    /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor
+    /// [default: 1e-3]
+    #[arg(long, value_parser = parse_positive)]
+    pub cg_tol: Option<f64>,
+    /// L2 penalty λ on A and B, for every optimizer: minimizes MSE + λ(‖A‖² + ‖B‖²)
+    /// [default: 0]
     #[arg(long, value_parser = parse_nonnegative)]
     pub ridge: Option<f64>,
+    /// Learning rate of SGD or Adam [default: 1e-3], or LBFGS's initial step [default: 1]
+    #[arg(long, value_parser = parse_positive)]
+    pub lr: Option<f64>,
+    /// SGD momentum [default: 0.9]
+    #[arg(long, value_parser = parse_unit_interval)]
+    pub momentum: Option<f64>,
+    /// Mini-batch size of SGD or Adam [default: 32]
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub batch_size: Option<usize>,
+    /// LBFGS curvature pairs kept [default: 10]
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub history: Option<usize>,
     /// Stop after this many seconds of training
     #[arg(long, value_name = "SECONDS", value_parser = parse_positive)]
     pub max_seconds: Option<f64>,
@@ -139,6 +169,13 @@ pub struct TrainArgs {
     /// Save the trained network with its preprocessing to this JSON file
     #[arg(long, value_name = "FILE")]
     pub save_model: Option<PathBuf>,
+    /// Save the initial network (iteration 0, common to every optimizer) with its
+    /// preprocessing, for cross-checks with other tools
+    #[arg(long, value_name = "FILE")]
+    pub save_initial_model: Option<PathBuf>,
+    /// Record the indices of the training and test rows in the run JSON
+    #[arg(long)]
+    pub record_split: bool,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
@@ -190,17 +227,14 @@ fn parse_f64(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_test_frac(s: &str) -> Result<f64, String> {
+/// A value in [0, 1): test fractions, leaky slopes, momenta.
+fn parse_unit_interval(s: &str) -> Result<f64, String> {
     let v = parse_f64(s)?;
     if (0.0..1.0).contains(&v) {
         Ok(v)
     } else {
         Err("must be at least 0 and below 1".into())
     }
-}
-
-fn parse_alpha(s: &str) -> Result<f64, String> {
-    parse_test_frac(s)
 }
 
 fn parse_nonnegative(s: &str) -> Result<f64, String> {

@@ -62,6 +62,12 @@ pub struct SplitInfo {
     pub test_frac: f64,
     pub n_train: usize,
     pub n_test: usize,
+    /// 0-based indices of the training rows among the rows used (with `--record-split`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rows: Option<Vec<usize>>,
+    /// 0-based indices of the test rows (with `--record-split`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rows: Option<Vec<usize>>,
 }
 
 /// Final metrics of one output (target column).

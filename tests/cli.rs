@@ -453,3 +453,122 @@ fn default_dataset_runs_and_output_is_written_whole() {
         .failure()
         .stderr(predicate::str::contains("cannot write"));
 }
+
+#[test]
+fn inapplicable_optimizer_flags_are_rejected() {
+    for (args, message) in [
+        (
+            &["--optimizer", "anmin", "--lr", "0.1"][..],
+            "--lr does not apply to --optimizer anmin (it applies to sgd, adam, lbfgs)",
+        ),
+        (
+            &["--optimizer", "adam", "--iters", "5"],
+            "--iters does not apply to --optimizer adam",
+        ),
+        (
+            &["--optimizer", "lbfgs", "--momentum", "0.5"],
+            "--momentum does not apply",
+        ),
+        (
+            &["--optimizer", "sgd", "--variant", "plain"],
+            "--variant does not apply",
+        ),
+        (
+            &["--epochs", "10"],
+            "--epochs does not apply to --optimizer anmin",
+        ),
+    ] {
+        anmin()
+            .arg("train")
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}
+
+#[test]
+fn gradient_baselines_share_the_contract_and_the_initial_network() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let reference = run_json(dir.path(), &data, &["--hidden", "8", "--iters", "2"]);
+    for (optimizer, budget, entries) in [
+        ("sgd", "--epochs", 4),
+        ("adam", "--epochs", 4),
+        ("lbfgs", "--iters", 3),
+    ] {
+        let run = run_json(
+            dir.path(),
+            &data,
+            &[
+                "--hidden",
+                "8",
+                "--optimizer",
+                optimizer,
+                budget,
+                &(entries - 1).to_string(),
+            ],
+        );
+        assert_eq!(run["optimizer"], optimizer);
+        assert_eq!(
+            run["history"].as_array().unwrap().len(),
+            entries,
+            "{optimizer}"
+        );
+        assert_eq!(
+            run["history"][0]["train_mse"], reference["history"][0]["train_mse"],
+            "{optimizer} starts from the same network as ANMIN"
+        );
+        assert!(
+            run["config"]["lr"].is_number(),
+            "{optimizer} records its learning rate"
+        );
+    }
+    let sgd = run_json(
+        dir.path(),
+        &data,
+        &[
+            "--hidden",
+            "8",
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "2",
+            "--seed",
+            "5",
+        ],
+    );
+    assert_eq!(sgd["config"]["momentum"], 0.9);
+    assert_eq!(sgd["config"]["batch_size"], 32);
+    assert_eq!(sgd["config"]["iters"], 2);
+}
+
+#[test]
+fn diverging_run_keeps_the_best_and_writes_no_nan() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let out = dir.path().join("run.json");
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e6",
+            "--epochs",
+            "50",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+    let run: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(run["stop_reason"], "diverged");
+    assert_eq!(run["final"], run["best"]);
+    assert!(run["best"]["train_mse"].is_number());
+}

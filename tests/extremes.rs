@@ -25,7 +25,7 @@ use serde_json::Value;
 fn train_args(flags: &[&str]) -> TrainArgs {
     let argv = ["anmin", "train", "--quiet"].iter().chain(flags);
     match Cli::try_parse_from(argv).expect("valid flags").command {
-        Command::Train(args) => args,
+        Command::Train(args) => *args,
         other => panic!("not a train command: {other:?}"),
     }
 }
@@ -45,7 +45,7 @@ fn dataset(csv: &str, args: &TrainArgs) -> Dataset {
 fn train(csv: &str, flags: &[&str]) -> anmin::Result<(Dataset, Trained)> {
     let args = train_args(flags);
     let data = dataset(csv, &args);
-    let (spec, limits) = resolve_optimizer(&args.optim).expect("optimizer flags");
+    let (spec, limits) = resolve_optimizer(&args).expect("optimizer flags");
     let trained = train_dataset(&data, &args, &spec, limits, Par::Seq, &mut Silent)?;
     Ok((data, trained))
 }

@@ -318,3 +318,68 @@ fn results_do_not_depend_on_the_thread_count() {
     let par = run(Par::rayon(2));
     assert_eq!(seq.network, par.network, "bitwise identical parameters");
 }
+
+#[test]
+fn conjugate_gradients_agree_with_cholesky() {
+    for (k, alpha, penalty) in [(1, 0.0, 0.0), (2, 0.1, 0.0), (2, 0.0, 0.3)] {
+        let mut rng = seeded(31 + k as u64, Stream::Init);
+        let (n, d, h) = (400, 5, 10);
+        let x = inputs(n, d, &mut rng);
+        let y = gaussian(n, k, &mut rng);
+        let mut net = random_net(d + 1, h, k, alpha, &mut rng);
+        // A unit with a negative pre-activation everywhere: for ReLU it is dead, its block
+        // is singular, and without a penalty it must stay where it is.
+        net.a.row_mut(2).fill(0.0);
+        net.a[(2, d)] = -50.0;
+        let system = a_system::assemble(&net, &x, &y, Par::Seq);
+        let exact = a_system::solve(system, &net.a, penalty, 1e-12, Par::Seq).unwrap();
+        let (cg, report) =
+            anmin::optim::a_cg::solve(&net, &x, &y, penalty, 1e-12, 1e-12, 500).unwrap();
+        assert!(report.relative_residual <= 1e-12, "{report:?}");
+        let err = (&cg.a - &exact.a).amax() / exact.a.amax();
+        assert!(
+            err < 1e-8,
+            "k={k}: CG differs from Cholesky by {err:e} after {} iterations",
+            report.iterations
+        );
+        if penalty == 0.0 && alpha == 0.0 {
+            assert!(
+                (cg.a[(2, d)] + 50.0).abs() < 1e-9,
+                "the dead unit keeps its weights"
+            );
+        }
+    }
+}
+
+#[test]
+fn planted_teacher_with_conjugate_gradients() {
+    let (n, d) = (1000, 5);
+    let mut rng = seeded(100, Stream::Split);
+    let x = inputs(n, d, &mut rng);
+    let teacher = random_net(d + 1, 4, 1, 0.0, &mut rng);
+    let y = teacher.predict(&x);
+    let train = Samples { x, y };
+    let var = train.y.column(0).variance();
+    let cfg = AnminConfig {
+        a_solver: anmin::optim::anmin::ASolver::Cg,
+        tol: 0.0,
+        ..AnminConfig::default()
+    };
+    let mut opt = Anmin::new(cfg, Par::Seq);
+    let student = Network::random(d + 1, 16, 1, 0.0, &mut seeded(0, Stream::Init));
+    let limits = Limits {
+        max_iters: 50,
+        max_seconds: None,
+    };
+    let run = optim::train(
+        &mut opt,
+        student,
+        &train,
+        None,
+        limits,
+        Par::Seq,
+        &mut Silent,
+    );
+    let rel = run.best_entry.train_mse.unwrap() / var;
+    assert!(rel < 1e-6, "relative training MSE {rel:e} with CG A-steps");
+}

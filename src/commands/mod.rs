@@ -1,5 +1,6 @@
 //! The subcommands, as library functions so that tests and benchmarks drive the same code.
 
+pub mod optimizer_flags;
 pub mod predict;
 pub mod train;
 

@@ -6,11 +6,11 @@ use std::io::Write;
 use faer::Par;
 use serde_json::{Value, json};
 
-use crate::cli::{OptimArgs, OptimizerKind, TrainArgs};
+use super::optimizer_flags::{check_applicable, resolve};
+use crate::cli::TrainArgs;
 use crate::data::{self, Dataset, InputColumn, Prepared};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Network, SavedModel};
-use crate::optim::anmin::{AnminConfig, Variant};
 use crate::optim::{self, Limits, Observer, OptimizerSpec, RunOutcome};
 use crate::progress::TrainingBar;
 use crate::report::{self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo};
@@ -18,28 +18,9 @@ use crate::rng::{Stream, seeded};
 
 /// The optimizer and limits that the optimizer flags describe. Flags that do not apply to
 /// the chosen optimizer are rejected rather than ignored.
-pub fn resolve_optimizer(args: &OptimArgs) -> Result<(OptimizerSpec, Limits)> {
-    let defaults = AnminConfig::default();
-    let variant = match (args.optimizer, args.variant) {
-        (OptimizerKind::AnminPlain, Some(Variant::Safeguarded)) => {
-            return Err(Error::usage(
-                "--optimizer anmin-plain is the plain variant; it does not take --variant safeguarded",
-            ));
-        }
-        (OptimizerKind::AnminPlain, _) => Variant::Plain,
-        (OptimizerKind::Anmin, v) => v.unwrap_or(defaults.variant),
-    };
-    let cfg = AnminConfig {
-        variant,
-        tol: args.tol.unwrap_or(defaults.tol),
-        ridge: args.ridge.unwrap_or(defaults.ridge),
-        ..defaults
-    };
-    let limits = Limits {
-        max_iters: args.iters.unwrap_or(30),
-        max_seconds: args.max_seconds,
-    };
-    Ok((OptimizerSpec::Anmin(cfg), limits))
+pub fn resolve_optimizer(args: &TrainArgs) -> Result<(OptimizerSpec, Limits)> {
+    check_applicable(&args.optim, &[args.optim.optimizer])?;
+    Ok(resolve(args.optim.optimizer, &args.optim, args.split.seed))
 }
 
 /// A finished training run with everything needed to report it.
@@ -88,6 +69,8 @@ pub fn train_dataset(
             test_frac: args.split.test_frac,
             n_train: prepared.split.train.len(),
             n_test: prepared.split.test.len(),
+            train_rows: args.record_split.then(|| prepared.split.train.clone()),
+            test_rows: args.record_split.then(|| prepared.split.test.clone()),
         },
         history: outcome.history.clone(),
         final_entry: outcome.final_entry.clone(),
@@ -161,7 +144,7 @@ fn per_output(dataset: &Dataset, outcome: &RunOutcome) -> Vec<OutputReport> {
 /// `anmin train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     // Reject inapplicable flags before reading any data.
-    let (spec, limits) = resolve_optimizer(&args.optim)?;
+    let (spec, limits) = resolve_optimizer(args)?;
     let dataset = load_dataset_reporting_drops(args)?;
     let par = super::parallelism(args.threads);
     let mut observer = TrainingBar::new(limits.max_iters, spec.name(), args.quiet);
@@ -171,23 +154,31 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(path) = &args.out {
         report::write_json(path, &trained.report)?;
     }
-    if let Some(path) = &args.save_model {
-        let best = &trained.outcome.best_entry;
+    let save = |path: &std::path::Path, net: &Network, entry: &HistoryEntry| {
         let training = json!({
             "optimizer": trained.report.optimizer,
-            "iter": best.iter,
-            "train_mse": best.train_mse,
+            "iter": entry.iter,
+            "train_mse": entry.train_mse,
             "dataset": dataset.source,
             "seed": args.split.seed,
             "test_frac": args.split.test_frac,
         });
-        let model = SavedModel::new(
+        let model = SavedModel::new(net, &dataset.encoding, &trained.prepared.scaler, training);
+        report::write_json(path, &model)
+    };
+    if let Some(path) = &args.save_model {
+        save(
+            path,
             &trained.outcome.best_network,
-            &dataset.encoding,
-            &trained.prepared.scaler,
-            training,
-        );
-        report::write_json(path, &model)?;
+            &trained.outcome.best_entry,
+        )?;
+    }
+    if let Some(path) = &args.save_initial_model {
+        save(
+            path,
+            &trained.outcome.initial_network,
+            &trained.report.history[0],
+        )?;
     }
     print_summary(&trained.report, args);
     Ok(())

@@ -10,7 +10,7 @@
 use faer::Par;
 use serde::Serialize;
 
-use super::{Optimizer, StepStatus, a_system, output_layer};
+use super::{Optimizer, StepStatus, a_cg, a_system, output_layer};
 use crate::data::Samples;
 use crate::model::Network;
 
@@ -22,6 +22,36 @@ pub enum Variant {
     Safeguarded,
     /// The paper's iteration: every A-step accepted.
     Plain,
+}
+
+/// How the A-step's linear system is solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ASolver {
+    /// Cholesky while the h(d+1) × h(d+1) matrix fits in 1 GiB (h(d+1) ≤ 11585), conjugate
+    /// gradients above.
+    Auto,
+    /// Assemble the h(d+1) × h(d+1) matrix and factor it: exact, O((h(d+1))²) memory.
+    Cholesky,
+    /// Matrix-free preconditioned conjugate gradients, warm-started from the current A.
+    Cg,
+}
+
+/// Above this many hidden weights `auto` switches to conjugate gradients: the p × p matrix
+/// would exceed 1 GiB. Below it Cholesky is also the faster solver in our measurements: the
+/// A-systems are ill-conditioned, and block-Jacobi CG needs hundreds of iterations (each about
+/// 4·n·p flops) per A-step, which costs as much as the n·p² assembly even at p ≈ 3500.
+pub const AUTO_CG_ABOVE: usize = 11585;
+
+impl ASolver {
+    /// The solver actually used for `p` = h(d+1) unknowns.
+    pub fn resolve(self, p: usize) -> ASolver {
+        match self {
+            ASolver::Auto if p > AUTO_CG_ABOVE => ASolver::Cg,
+            ASolver::Auto => ASolver::Cholesky,
+            other => other,
+        }
+    }
 }
 
 /// Settings of ANMIN.
@@ -36,6 +66,11 @@ pub struct AnminConfig {
     pub a_shift: f64,
     /// Backtracking halvings tried before declaring that no step helps.
     pub max_halvings: u32,
+    pub a_solver: ASolver,
+    /// Conjugate gradients stop when the residual has shrunk by this factor.
+    pub cg_tol: f64,
+    /// At most this many conjugate-gradient iterations per A-step.
+    pub cg_max_iters: usize,
 }
 
 impl Default for AnminConfig {
@@ -46,6 +81,9 @@ impl Default for AnminConfig {
             ridge: 0.0,
             a_shift: 1e-12,
             max_halvings: 20,
+            a_solver: ASolver::Auto,
+            cg_tol: 1e-3,
+            cg_max_iters: 1000,
         }
     }
 }
@@ -53,7 +91,14 @@ impl Default for AnminConfig {
 /// Counters reported in the run JSON.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AnminStats {
+    /// "cholesky" or "cg", as `a_solver` resolved for this problem's size.
     pub a_solver: &'static str,
+    /// Conjugate-gradient iterations over all A-steps (CG only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cg_iterations: Option<usize>,
+    /// Largest final relative residual of a CG solve (CG only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cg_max_relative_residual: Option<f64>,
     pub a_shift_rel: f64,
     /// Largest shift actually added to an A-system (absolute).
     pub a_shift_max: f64,
@@ -83,7 +128,7 @@ impl Anmin {
             par,
             objective: f64::INFINITY,
             stats: AnminStats {
-                a_solver: "cholesky",
+                a_solver: "",
                 a_shift_rel: cfg.a_shift,
                 min_step: 1.0,
                 ..Default::default()
@@ -116,6 +161,29 @@ impl Anmin {
         fit.sse / nk + self.penalty_term(net)
     }
 
+    /// Solves the A-step with the configured solver.
+    fn a_step(&mut self, net: &Network, train: &Samples) -> Option<a_system::AStep> {
+        let penalty = (train.n() * train.k()) as f64 * self.cfg.ridge;
+        if self.stats.a_solver == "cg" {
+            let (step, report) = a_cg::solve(
+                net,
+                &train.x,
+                &train.y,
+                penalty,
+                self.cfg.a_shift,
+                self.cfg.cg_tol,
+                self.cfg.cg_max_iters,
+            )?;
+            *self.stats.cg_iterations.get_or_insert(0) += report.iterations;
+            let worst = self.stats.cg_max_relative_residual.get_or_insert(0.0);
+            *worst = worst.max(report.relative_residual);
+            Some(step)
+        } else {
+            let system = a_system::assemble(net, &train.x, &train.y, self.par);
+            a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
+        }
+    }
+
     fn converged(&self, before: f64, after: f64) -> bool {
         (before - after).abs() <= self.cfg.tol * before.abs()
     }
@@ -131,18 +199,14 @@ impl Optimizer for Anmin {
 
     fn init(&mut self, net: &mut Network, train: &Samples) {
         self.objective = self.objective(net, train);
+        self.stats.a_solver = match self.cfg.a_solver.resolve(net.hidden() * net.d_aug()) {
+            ASolver::Cg => "cg",
+            _ => "cholesky",
+        };
     }
 
     fn step(&mut self, net: &mut Network, train: &Samples) -> StepStatus {
-        let nk = (train.n() * train.k()) as f64;
-        let system = a_system::assemble(net, &train.x, &train.y, self.par);
-        let Some(step) = a_system::solve(
-            system,
-            &net.a,
-            nk * self.cfg.ridge,
-            self.cfg.a_shift,
-            self.par,
-        ) else {
+        let Some(step) = self.a_step(net, train) else {
             return StepStatus::Diverged;
         };
         self.stats.a_steps += 1;

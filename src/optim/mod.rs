@@ -4,9 +4,15 @@
 //! iteration) on the network. [`train`] owns everything else: the common initial network,
 //! timing, metrics, the history, the best iterate, stopping, and progress reporting.
 
+pub mod a_cg;
 pub mod a_system;
+pub mod adam;
 pub mod anmin;
+pub mod gradient;
+pub mod lbfgs;
+pub mod minibatch;
 pub mod output_layer;
+pub mod sgd;
 
 use std::time::{Duration, Instant};
 
@@ -49,22 +55,45 @@ pub trait Optimizer {
 #[serde(untagged)]
 pub enum OptimizerSpec {
     Anmin(anmin::AnminConfig),
+    Sgd {
+        #[serde(flatten)]
+        rule: sgd::SgdConfig,
+        #[serde(flatten)]
+        batch: minibatch::BatchConfig,
+    },
+    Adam {
+        #[serde(flatten)]
+        rule: adam::AdamConfig,
+        #[serde(flatten)]
+        batch: minibatch::BatchConfig,
+    },
+    Lbfgs(lbfgs::LbfgsConfig),
 }
 
 impl OptimizerSpec {
     pub fn build(&self, par: Par) -> Box<dyn Optimizer> {
         match self {
             OptimizerSpec::Anmin(cfg) => Box::new(anmin::Anmin::new(*cfg, par)),
+            OptimizerSpec::Sgd { rule, batch } => {
+                Box::new(minibatch::MiniBatch::new(sgd::Sgd::new(*rule), *batch))
+            }
+            OptimizerSpec::Adam { rule, batch } => {
+                Box::new(minibatch::MiniBatch::new(adam::Adam::new(*rule), *batch))
+            }
+            OptimizerSpec::Lbfgs(cfg) => Box::new(lbfgs::Lbfgs::new(*cfg)),
         }
     }
 
-    /// The name in run reports: "anmin" or "anmin-plain" for ANMIN.
+    /// The name in run reports.
     pub fn name(&self) -> &'static str {
         match self {
             OptimizerSpec::Anmin(cfg) => match cfg.variant {
                 anmin::Variant::Safeguarded => "anmin",
                 anmin::Variant::Plain => "anmin-plain",
             },
+            OptimizerSpec::Sgd { .. } => "sgd",
+            OptimizerSpec::Adam { .. } => "adam",
+            OptimizerSpec::Lbfgs(_) => "lbfgs",
         }
     }
 }
@@ -100,6 +129,8 @@ pub struct RunOutcome {
     pub network: Network,
     /// The parameters of `best_entry`.
     pub best_network: Network,
+    /// The network every optimizer starts from (iteration 0).
+    pub initial_network: Network,
     pub stop_reason: StopReason,
     /// Metrics of `network` on the training and test sets, per output.
     pub final_train: Metrics,
@@ -130,6 +161,21 @@ fn entry(iter: usize, elapsed: Duration, train: &Metrics, test: Option<&Metrics>
     }
 }
 
+/// A training MSE above this means the run has blown up: a million times the MSE of
+/// predicting each output's mean (or, for constant targets, their mean square).
+fn explosion_threshold(y: &nalgebra::DMatrix<f64>) -> f64 {
+    let var: f64 = y.column_iter().map(|c| c.variance()).sum::<f64>() / y.ncols().max(1) as f64;
+    let second_moment = y.norm_squared() / y.len().max(1) as f64;
+    let reference = if var > 0.0 {
+        var
+    } else if second_moment > 0.0 {
+        second_moment
+    } else {
+        1.0
+    };
+    1e6 * reference
+}
+
 /// Trains `net` (random hidden layer) with `opt`: builds the common initial network, then
 /// steps until a limit, convergence or divergence.
 pub fn train(
@@ -143,10 +189,12 @@ pub fn train(
 ) -> RunOutcome {
     let started = Instant::now();
     let mut net = initial_network(net, train, par);
+    let initial = net.clone();
     opt.init(&mut net, train);
     let mut elapsed = started.elapsed();
 
     let measure = |net: &Network| (evaluate(net, train), test.map(|t| evaluate(net, t)));
+    let explosion = explosion_threshold(&train.y);
     let (train_m, test_m) = measure(&net);
     let first = entry(0, elapsed, &train_m, test_m.as_ref());
     observer.on_entry(&first);
@@ -171,7 +219,8 @@ pub fn train(
         let current = entry(iter, elapsed, &train_m, test_m.as_ref());
         observer.on_entry(&current);
         history.push(current.clone());
-        if status == StepStatus::Diverged || current.train_mse.is_none() || !net.is_finite() {
+        let exploded = current.train_mse.is_none_or(|mse| mse > explosion);
+        if status == StepStatus::Diverged || exploded || !net.is_finite() {
             stop_reason = StopReason::Diverged;
             break;
         }
@@ -202,6 +251,7 @@ pub fn train(
         best_entry,
         network,
         best_network,
+        initial_network: initial,
         stop_reason,
         final_train,
         final_test,
