@@ -61,6 +61,20 @@ struct Run {
 }
 
 impl Run {
+    const fn anmin(flags: &'static [&'static str]) -> Run {
+        Run {
+            flags,
+            may_diverge: false,
+        }
+    }
+
+    const fn gradient(flags: &'static [&'static str]) -> Run {
+        Run {
+            flags,
+            may_diverge: true,
+        }
+    }
+
     fn is_anmin(&self) -> bool {
         !self.may_diverge
     }
@@ -73,34 +87,13 @@ impl Run {
 /// Both ANMIN variants, ReLU and leaky with a ridge penalty, the matrix-free A-step, and the
 /// gradient baselines.
 const RUNS: [Run; 7] = [
-    Run {
-        flags: &["--iters", "10"],
-        may_diverge: false,
-    },
-    Run {
-        flags: &["--iters", "10", "--variant", "plain"],
-        may_diverge: false,
-    },
-    Run {
-        flags: &["--iters", "10", "--alpha", "0.1", "--ridge", "1e-3"],
-        may_diverge: false,
-    },
-    Run {
-        flags: &["--iters", "10", "--a-solver", "cg"],
-        may_diverge: false,
-    },
-    Run {
-        flags: &["--optimizer", "sgd", "--epochs", "5"],
-        may_diverge: true,
-    },
-    Run {
-        flags: &["--optimizer", "adam", "--epochs", "5"],
-        may_diverge: true,
-    },
-    Run {
-        flags: &["--optimizer", "lbfgs", "--iters", "10"],
-        may_diverge: true,
-    },
+    Run::anmin(&["--iters", "10"]),
+    Run::anmin(&["--iters", "10", "--variant", "plain"]),
+    Run::anmin(&["--iters", "10", "--alpha", "0.1", "--ridge", "1e-3"]),
+    Run::anmin(&["--iters", "10", "--a-solver", "cg"]),
+    Run::gradient(&["--optimizer", "sgd", "--epochs", "5"]),
+    Run::gradient(&["--optimizer", "adam", "--epochs", "5"]),
+    Run::gradient(&["--optimizer", "lbfgs", "--iters", "10"]),
 ];
 
 /// Trains on `csv` with the case's `flags` and the run's, and checks that the whole run is
