@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-/// Problems with an input table: the file, its CSV structure, or its values.
+/// Problems with an input table: the file, its CSV structure, or its values. Names and values
+/// from the file are shown quoted and escaped (`{:?}`), so that a quoted field holding a
+/// newline cannot split the one-line message.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("{path}: cannot read file: {source}")]
@@ -42,14 +44,14 @@ pub enum DataError {
     },
     #[error("{path}:1:{column}: column {column} has an empty name")]
     EmptyColumnName { path: String, column: usize },
-    #[error("{path}:1:{second}: duplicate column name \"{name}\" (also column {first})")]
+    #[error("{path}:1:{second}: duplicate column name {name:?} (also column {first})")]
     DuplicateColumn {
         path: String,
         name: String,
         first: usize,
         second: usize,
     },
-    #[error("{path}: no column named \"{name}\" (given as {role}); columns are: {available}")]
+    #[error("{path}: no column named {name:?} (given as {role}); columns are: {available}")]
     UnknownColumn {
         path: String,
         name: String,
@@ -59,7 +61,7 @@ pub enum DataError {
     #[error("{path}: {message}")]
     ColumnChoice { path: String, message: String },
     #[error(
-        "{path}:{line}:{column}: missing value \"{value}\" in column \"{name}\" (pass --drop-missing to drop rows with missing values)"
+        "{path}:{line}:{column}: missing value {value:?} in column {name:?} (pass --drop-missing to drop rows with missing values)"
     )]
     Missing {
         path: String,
@@ -68,7 +70,7 @@ pub enum DataError {
         name: String,
         value: String,
     },
-    #[error("{path}:{line}:{column}: target column \"{name}\" must be numeric, found \"{value}\"")]
+    #[error("{path}:{line}:{column}: target column {name:?} must be numeric, found {value:?}")]
     NonNumericTarget {
         path: String,
         line: u64,
@@ -77,7 +79,17 @@ pub enum DataError {
         value: String,
     },
     #[error(
-        "{path}:{line}:{column}: unknown category \"{value}\" in column \"{name}\" (the model knows: {known})"
+        "{path}:{line}:{column}: target column {name:?} is too large to train on: squared errors of values like {value:?} overflow f64; rescale the column (e.g. to other units)"
+    )]
+    TargetTooLarge {
+        path: String,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
+    },
+    #[error(
+        "{path}:{line}:{column}: unknown category {value:?} in column {name:?} (the model knows: {known})"
     )]
     UnknownCategory {
         path: String,
@@ -87,7 +99,7 @@ pub enum DataError {
         value: String,
         known: String,
     },
-    #[error("{path}:{line}:{column}: column \"{name}\" must be numeric, found \"{value}\"")]
+    #[error("{path}:{line}:{column}: column {name:?} must be numeric, found {value:?}")]
     NonNumericFeature {
         path: String,
         line: u64,
@@ -96,7 +108,7 @@ pub enum DataError {
         value: String,
     },
     #[error(
-        "{path}: column \"{name}\" cannot be standardized: its values span more than f64 can represent"
+        "{path}: column {name:?} cannot be standardized: its values span more than f64 can represent"
     )]
     Unrepresentable { path: String, name: String },
     #[error("{path}: too few rows: {message}")]

@@ -197,6 +197,7 @@ impl Dataset {
                     }
                 };
             }
+            check_target_magnitude(table, &keep, c, y.column(j), target_cols.len())?;
         }
 
         let inputs: Vec<InputColumn> = input_cols
@@ -251,7 +252,7 @@ fn choose_columns(
     };
     if let Some(dup) = first_repeat(&targets) {
         return Err(choice_error(format!(
-            "target \"{}\" is named twice",
+            "target {:?} is named twice",
             table.header[dup]
         )));
     }
@@ -272,13 +273,13 @@ fn choose_columns(
             .collect::<Result<_, _>>()?;
         if let Some(&c) = inputs.iter().find(|c| targets.contains(c)) {
             return Err(choice_error(format!(
-                "column \"{}\" is both a target and a feature",
+                "column {:?} is both a target and a feature",
                 table.header[c]
             )));
         }
         if let Some(dup) = first_repeat(&inputs) {
             return Err(choice_error(format!(
-                "feature \"{}\" is named twice",
+                "feature {:?} is named twice",
                 table.header[dup]
             )));
         }
@@ -297,6 +298,26 @@ fn first_repeat(cols: &[usize]) -> Option<usize> {
         .enumerate()
         .find(|(i, c)| cols[..*i].contains(c))
         .map(|(_, &c)| c)
+}
+
+/// Squared errors are summed in f64 over rows and all k targets (MSE, R², both least-squares
+/// steps), so a target whose squares alone overflow that sum cannot be trained on: its sum of
+/// squares must stay below f64::MAX / k. The error names the largest value.
+fn check_target_magnitude(
+    table: &Table,
+    rows: &[usize],
+    col: usize,
+    values: nalgebra::DVectorView<f64>,
+    k: usize,
+) -> Result<(), DataError> {
+    let sum_of_squares: f64 = values.iter().map(|v| v * v).sum();
+    if sum_of_squares <= f64::MAX / k as f64 {
+        return Ok(());
+    }
+    let max_abs = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let first_largest = values.iter().position(|v| v.abs() == max_abs);
+    let row = rows[first_largest.expect("the maximum is one of the values")];
+    Err(CellAt::new(table, row, col, &table.records[row][col]).target_too_large(&table.header[col]))
 }
 
 /// Numeric when every kept value parses as a finite number; otherwise categorical.
@@ -345,8 +366,15 @@ fn unknown_column(table: &Table, name: &str, role: &'static str) -> DataError {
         path: table.source.clone(),
         name: name.into(),
         role,
-        available: table.header.join(", "),
+        available: name_list(&table.header),
     }
+}
+
+/// Names for a one-line message: comma-separated, with newlines and other control characters
+/// escaped.
+fn name_list(names: &[String]) -> String {
+    let escaped: Vec<String> = names.iter().map(|n| n.escape_debug().to_string()).collect();
+    escaped.join(", ")
 }
 
 /// A cell's position, for error messages.
@@ -387,6 +415,16 @@ impl CellAt {
         }
     }
 
+    fn target_too_large(self, name: &str) -> DataError {
+        DataError::TargetTooLarge {
+            path: self.path,
+            line: self.line,
+            column: self.column,
+            name: name.into(),
+            value: self.value,
+        }
+    }
+
     fn non_numeric_feature(self, name: &str) -> DataError {
         DataError::NonNumericFeature {
             path: self.path,
@@ -404,7 +442,7 @@ impl CellAt {
             column: self.column,
             name: name.into(),
             value: self.value,
-            known: known.join(", "),
+            known: name_list(known),
         }
     }
 }
@@ -495,6 +533,59 @@ mod tests {
             dataset("a,y\n1,2\n", &choice),
             Err(DataError::UnknownColumn { .. })
         ));
+    }
+
+    #[test]
+    fn targets_whose_squares_overflow_are_rejected() {
+        // ±1e300 squared overflows f64: every MSE would be inf (and R² NaN).
+        match dataset("x,y\n1,2\n2,-1e300\n3,1e299\n", &ColumnChoice::default()) {
+            Err(
+                e @ DataError::TargetTooLarge {
+                    line: 3, column: 2, ..
+                },
+            ) => {
+                assert!(e.to_string().contains("target column \"y\""), "{e}");
+                assert!(e.to_string().contains("-1e300"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Each value squares finitely, but their sum does not.
+        let text = "x,y\n1,1e154\n2,1e154\n";
+        assert!(matches!(
+            dataset(text, &ColumnChoice::default()),
+            Err(DataError::TargetTooLarge { line: 2, .. })
+        ));
+        // Several targets share the sum: each column's squares must fit k times over.
+        let text = "x,y1,y2\n1,1.2e154,1\n2,1,2\n";
+        assert!(dataset(text, &ColumnChoice::default()).is_ok());
+        let choice = ColumnChoice {
+            targets: vec!["y1".into(), "y2".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            dataset(text, &choice),
+            Err(DataError::TargetTooLarge { column: 2, .. })
+        ));
+        // Large features are fine: they are standardized.
+        assert!(dataset("x,y\n1e300,1\n-1.7e308,2\n", &ColumnChoice::default()).is_ok());
+    }
+
+    #[test]
+    fn error_messages_stay_on_one_line() {
+        // Quoted names and values may hold newlines; messages escape them (they used to be
+        // printed raw, splitting the one-line error).
+        let e = dataset("a,\"y\nz\"\n1,\"x\ny\"\n", &ColumnChoice::default()).unwrap_err();
+        assert!(matches!(e, DataError::NonNumericTarget { .. }));
+        assert_eq!(
+            e.to_string(),
+            "t.csv:3:2: target column \"y\\nz\" must be numeric, found \"x\\ny\""
+        );
+        let choice = ColumnChoice {
+            targets: vec!["q".into()],
+            ..Default::default()
+        };
+        let e = dataset("\"a\rb\",y\n1,2\n", &choice).unwrap_err();
+        assert!(e.to_string().ends_with("columns are: a\\rb, y"), "{e}");
     }
 
     #[test]

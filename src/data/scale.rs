@@ -61,7 +61,11 @@ fn column_stats(values: &[f64]) -> (f64, f64) {
     // Spread at rounding level is a constant column: scale by its magnitude, so that its
     // standardized values are (about) zero rather than amplified rounding noise.
     let scale_u = if std_u > 1e-12 { std_u } else { 1.0 };
-    (mean_u * max_abs, scale_u * max_abs)
+    // A spread among subnormal numbers rounds to few bits or to zero (0 and 5e-324 have a
+    // standard deviation of 0 in f64). Never scale by less than the smallest normal number,
+    // a power of two, so that dividing by it is exact and |z| stays within the usual bound.
+    let scale = (scale_u * max_abs).max(f64::MIN_POSITIVE);
+    (mean_u * max_abs, scale)
 }
 
 #[cfg(test)]
@@ -88,5 +92,28 @@ mod tests {
         let z = s.transform(&x).unwrap();
         assert!(z.iter().all(|v| v.is_finite()));
         assert!(z.column(0).mean().abs() < 1e-12);
+    }
+
+    #[test]
+    fn subnormal_columns_standardize() {
+        // The scale of [0, 5e-324] used to round to 0, and 0 / 0 made the column
+        // "unrepresentable" on its own training rows.
+        let tiny = f64::from_bits(1);
+        for column in [
+            vec![0.0, tiny],
+            vec![tiny, 2.0 * tiny, 3.0 * tiny],
+            vec![-1e-310, 0.0, 2.2e-308, 1.7e308],
+            vec![tiny; 3],
+        ] {
+            let n = column.len();
+            let x = DMatrix::from_column_slice(n, 1, &column);
+            let s = Standardizer::fit(&x);
+            assert!(s.is_valid(), "{column:?}: {s:?}");
+            let z = s.transform(&x).unwrap();
+            assert!(
+                z.iter().all(|v| v.abs() <= (n as f64).sqrt()),
+                "{column:?}: {z}"
+            );
+        }
     }
 }

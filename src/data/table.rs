@@ -127,22 +127,8 @@ impl Table {
 
 /// Rejects bytes that are not UTF-8 text, naming the line and column of the first bad byte.
 fn check_text(name: &str, bytes: &[u8]) -> Result<(), DataError> {
-    let position = |offset: usize| {
-        let before = &bytes[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        // Columns count characters, so decode what precedes the bad byte on its line.
-        let column = String::from_utf8_lossy(&bytes[line_start..offset])
-            .chars()
-            .count() as u64
-            + 1;
-        (line, column)
-    };
     if let Err(e) = std::str::from_utf8(bytes) {
-        let (line, column) = position(e.valid_up_to());
+        let (line, column) = LineIndex::new(bytes).position(e.valid_up_to());
         return Err(DataError::NotUtf8 {
             path: name.into(),
             line,
@@ -150,7 +136,7 @@ fn check_text(name: &str, bytes: &[u8]) -> Result<(), DataError> {
         });
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        let (line, column) = position(offset);
+        let (line, column) = LineIndex::new(bytes).position(offset);
         return Err(DataError::Binary {
             path: name.into(),
             line,
@@ -181,30 +167,57 @@ fn check_header(name: &str, header: &[String]) -> Result<(), DataError> {
 }
 
 /// Line numbers from byte offsets. The csv crate's own line count skips blank lines and
-/// miscounts CRLF, and a record's byte position points at the end of the previous record, so
-/// we skip the white space in between ourselves.
+/// miscounts CRLF, and a record's byte position points just past the previous record's line
+/// end, before any empty lines the reader then passed over, so we skip those ourselves. Lines end as the csv crate ends records: at
+/// `\n`, `\r\n`, or a lone `\r` (old Mac files).
 struct LineIndex<'a> {
     bytes: &'a [u8],
-    newlines: Vec<usize>,
+    /// Offset of the last byte of every line break.
+    breaks: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        let newlines = bytes
+        let breaks = bytes
             .iter()
             .enumerate()
-            .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+            .filter_map(|(i, &b)| {
+                let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+                (b == b'\n' || lone_cr).then_some(i)
+            })
             .collect();
-        LineIndex { bytes, newlines }
+        LineIndex { bytes, breaks }
     }
 
-    /// The 1-based line of the first non-blank byte at or after `offset`.
+    /// The 1-based line holding the byte at `offset`.
+    fn line_at(&self, offset: usize) -> u64 {
+        self.breaks.partition_point(|&p| p < offset) as u64 + 1
+    }
+
+    /// The 1-based (line, column) of the byte at `offset`; columns count characters.
+    fn position(&self, offset: usize) -> (u64, u64) {
+        let line = self.line_at(offset);
+        let line_start = match line {
+            1 => 0,
+            _ => self.breaks[line as usize - 2] + 1,
+        };
+        // Columns count characters, so decode what precedes the byte on its line.
+        let column = String::from_utf8_lossy(&self.bytes[line_start..offset])
+            .chars()
+            .count() as u64
+            + 1;
+        (line, column)
+    }
+
+    /// The 1-based line of the record whose csv position is `offset`: the first byte at or
+    /// after it that is not a line end. Other white space belongs to the record (a TSV row of
+    /// empty fields is a tab), so it is not skipped.
     fn line_of(&self, offset: u64) -> u64 {
         let mut start = (offset as usize).min(self.bytes.len());
-        while start < self.bytes.len() && self.bytes[start].is_ascii_whitespace() {
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        self.newlines.partition_point(|&p| p < start) as u64 + 1
+        self.line_at(start)
     }
 }
 
@@ -322,6 +335,33 @@ mod tests {
         assert!(matches!(
             parse("a,,c\n1,2,3\n"),
             Err(DataError::EmptyColumnName { column: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        // Old Mac line ends: the csv crate ends records at a lone CR, so line numbers must too
+        // (they were all reported as line 1).
+        let t = parse("a,b\r1,2\r\r3,4\r\n5,6\n").unwrap();
+        assert_eq!(t.lines, [2, 4, 5]);
+        assert!(matches!(
+            parse("a,b\r1,2\r3\r"),
+            Err(DataError::Ragged { line: 3, .. })
+        ));
+        match Table::parse("t.csv", b"a,b\r1,2\rx,\xff\r", None) {
+            Err(DataError::NotUtf8 { line, column, .. }) => assert_eq!((line, column), (3, 3)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_row_of_empty_tab_separated_fields_keeps_its_line() {
+        // The row "\t" starts with white space; it was reported on the next non-blank line.
+        let t = parse("a\tb\n\t\n \t1\n").unwrap();
+        assert_eq!(t.lines, [2, 3]);
+        assert!(matches!(
+            parse("a\tb\tc\n\t\n"),
+            Err(DataError::Ragged { line: 2, .. })
         ));
     }
 

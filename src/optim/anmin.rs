@@ -163,7 +163,30 @@ impl Anmin {
 
     /// Solves the A-step with the configured solver.
     fn a_step(&mut self, net: &Network, train: &Samples) -> Option<a_system::AStep> {
-        let penalty = (train.n() * train.k()) as f64 * self.cfg.ridge;
+        let mut penalty = (train.n() * train.k()) as f64 * self.cfg.ridge;
+        // The A-system grows like ‖B‖² and overflows f64 for targets near 1e154 (accepted:
+        // their squared errors still sum). Its solution does not change when y, B and b0 are
+        // divided by the same s and the penalty by s², so a huge B is brought to about 1 first
+        // (the reported shift is then the scaled system's).
+        let scaled;
+        let (net, train) = match huge_output_scale(&net.b) {
+            Some(s) => {
+                penalty = penalty / s / s;
+                scaled = (
+                    Network {
+                        b: &net.b / s,
+                        b0: &net.b0 / s,
+                        ..net.clone()
+                    },
+                    Samples {
+                        x: train.x.clone(),
+                        y: &train.y / s,
+                    },
+                );
+                (&scaled.0, &scaled.1)
+            }
+            None => (net, train),
+        };
         if self.stats.a_solver == "cg" {
             let (step, report) = a_cg::solve(
                 net,
@@ -187,6 +210,21 @@ impl Anmin {
     fn converged(&self, before: f64, after: f64) -> bool {
         (before - after).abs() <= self.cfg.tol * before.abs()
     }
+}
+
+/// max |B| above 2^HUGE_OUTPUT_EXPONENT is scaled before an A-step.
+const HUGE_OUTPUT_EXPONENT: i32 = 64;
+
+/// For a huge B, the power of two s ≈ max |B| to divide the A-step's problem by (exactly);
+/// None for any ordinary B, whose A-step is then solved exactly as assembled.
+fn huge_output_scale(b: &nalgebra::DMatrix<f64>) -> Option<f64> {
+    let max = b.amax();
+    if !max.is_finite() {
+        return None;
+    }
+    // At most the largest exponent of a normal number, so that 2^exponent is exact.
+    let exponent = (max.log2().round() as i32).min(f64::MAX_EXP - 1);
+    (exponent > HUGE_OUTPUT_EXPONENT).then(|| f64::from_bits(((exponent + 1023) as u64) << 52))
 }
 
 impl Optimizer for Anmin {
@@ -257,5 +295,68 @@ impl Optimizer for Anmin {
 
     fn diagnostics(&self) -> serde_json::Value {
         serde_json::to_value(&self.stats).expect("stats serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{DMatrix, DVector};
+
+    #[test]
+    fn huge_output_layers_give_the_same_a_step() {
+        // Dividing y, B and b0 by c and the penalty by c² leaves the A-step unchanged. At
+        // c = 1e153, about the largest targets Dataset::from_table accepts, the unscaled system
+        // overflowed f64: the step failed and training diverged at its first iteration.
+        let (n, d1, h) = (60, 3, 4);
+        let x = DMatrix::from_fn(n, d1, |i, c| {
+            if c == d1 - 1 {
+                1.0
+            } else {
+                ((i * (c + 2)) as f64 * 0.7).sin() * 2.0
+            }
+        });
+        let y = DMatrix::from_fn(n, 1, |i, _| (i as f64 * 0.3).cos() + x[(i, 0)]);
+        let net = Network {
+            a: DMatrix::from_fn(h, d1, |j, c| ((j * d1 + c) as f64 * 1.3).sin()),
+            b: DMatrix::from_row_slice(1, h, &[1.5, -0.7, 2.0, 0.4]),
+            b0: DVector::from_element(1, 0.2),
+            alpha: 0.0,
+        };
+        let c = 1e153;
+        let big = Network {
+            b: &net.b * c,
+            b0: &net.b0 * c,
+            ..net.clone()
+        };
+        let train = Samples {
+            x: x.clone(),
+            y: y.clone(),
+        };
+        let big_train = Samples { x, y: &y * c };
+        for (a_solver, ridge) in [
+            (ASolver::Cholesky, 0.0),
+            (ASolver::Cholesky, 0.01),
+            (ASolver::Cg, 0.01),
+        ] {
+            let step = |net: &Network, train: &Samples, ridge: f64| {
+                let cfg = AnminConfig {
+                    a_solver,
+                    ridge,
+                    cg_tol: 1e-12,
+                    ..AnminConfig::default()
+                };
+                let mut anmin = Anmin::new(cfg, Par::Seq);
+                anmin.init(&mut net.clone(), train);
+                anmin.a_step(net, train).expect("solvable").a
+            };
+            let reference = step(&net, &train, ridge);
+            let scaled = step(&big, &big_train, ridge * c * c);
+            let error = (&scaled - &reference).amax();
+            assert!(
+                error <= 1e-8 * reference.amax(),
+                "{a_solver:?}, ridge {ridge}: {error:e}"
+            );
+        }
     }
 }
