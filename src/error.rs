@@ -114,6 +114,12 @@ pub enum Error {
     /// A saved model file that cannot be used.
     #[error("{path}: {message}")]
     Model { path: String, message: String },
+    /// A file given to `summarize` that is not a usable run file.
+    #[error("{path}: {message}")]
+    RunFile { path: String, message: String },
+    /// Drawing a figure failed (a bug rather than bad input).
+    #[error("cannot draw the figure: {0}")]
+    Plot(String),
     /// Writing an output file failed; the previous file, if any, is untouched.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -127,7 +133,7 @@ impl Error {
     /// failure of the environment such as an unwritable output.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write { .. } => 1,
+            Error::Write { .. } | Error::Plot(_) => 1,
             _ => 2,
         }
     }

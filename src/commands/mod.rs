@@ -2,6 +2,7 @@
 
 pub mod optimizer_flags;
 pub mod predict;
+pub mod summarize;
 pub mod train;
 
 use faer::Par;
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Summarize(args) => summarize::run(&args),
     }
 }
 
