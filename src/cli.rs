@@ -28,6 +28,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Run several optimizers on many random splits, in parallel; aggregate and plot
     Compare(Box<CompareArgs>),
+    /// Aggregate run files (`train --out`) over splits: table, JSON and figure
+    Summarize(SummarizeArgs),
 }
 
 /// Which table to read and which of its columns to use.
@@ -241,6 +243,23 @@ pub struct PredictArgs {
     /// Write predictions to this CSV file instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `anmin summarize`: many runs of one dataset and network size, aggregated.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct SummarizeArgs {
+    /// Run files written by `anmin train --out` (one per optimizer and split seed)
+    #[arg(value_name = "RUN.json", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Write the aggregate (per-run summaries, statistics, curves) as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Draw the mean curves with ±1 std bands against time as SVG to this file
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Points of the log-spaced time grid the curves are averaged on
+    #[arg(long, default_value_t = crate::aggregate::DEFAULT_GRID_POINTS, value_parser = parse_positive_usize)]
+    pub grid_points: usize,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {

@@ -129,6 +129,12 @@ pub enum Error {
     /// SIGINT or SIGTERM stopped the work; what was finished has been written.
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// A file given to `summarize` that is not a usable run file.
+    #[error("{path}: {message}")]
+    RunFile { path: String, message: String },
+    /// Drawing a figure failed (a bug rather than bad input).
+    #[error("cannot draw the figure: {0}")]
+    Plot(String),
     /// Writing an output file failed; the previous file, if any, is untouched.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -143,7 +149,7 @@ impl Error {
     /// interruption.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write { .. } => 1,
+            Error::Write { .. } | Error::Plot(_) => 1,
             Error::Interrupted(_) => 130,
             _ => 2,
         }

@@ -3,8 +3,10 @@
 //!
 //! The data flows one way: CSV → [`data::Table`] → [`data::Dataset`] → split and
 //! standardized [`data::Samples`] → [`optim::train`] with an [`optim::Optimizer`] →
-//! [`report::RunReport`] JSON.
+//! [`report::RunReport`] JSON; many runs → [`aggregate::AggregateReport`] → table and
+//! [`plot`] figure.
 
+pub mod aggregate;
 pub mod cli;
 pub mod commands;
 pub mod data;
@@ -13,6 +15,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod rng;

@@ -40,7 +40,16 @@ fn train_writes_the_history_so_far() {
     let started = dir.path().join("started");
     // A long Adam run on the embedded data; stderr reports nothing until the interrupt.
     let mut child = anmin()
-        .args(["train", "--optimizer", "adam", "--epochs", "1000000", "--hidden", "8", "--out"])
+        .args([
+            "train",
+            "--optimizer",
+            "adam",
+            "--epochs",
+            "1000000",
+            "--hidden",
+            "8",
+            "--out",
+        ])
         .arg(&out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

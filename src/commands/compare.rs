@@ -251,7 +251,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     };
     finished.sort_by_key(order);
     let config = serde_json::to_value(args).expect("arguments serialize");
-    emit(&finished, config, args)?;
+    super::summarize::publish(
+        "compare",
+        config,
+        &finished,
+        crate::aggregate::DEFAULT_GRID_POINTS,
+        args.out.as_deref(),
+        args.plot.as_deref(),
+    )?;
 
     if interrupt::requested() {
         let total = wanted.len();
@@ -300,11 +307,4 @@ fn previous_runs(
         }
     }
     Ok(kept)
-}
-
-/// Placeholder until the aggregation layer lands: counts only.
-fn emit(runs: &[RunReport], config: Value, args: &CompareArgs) -> Result<()> {
-    let _ = (config, &args.plot);
-    println!("{} runs", runs.len());
-    Ok(())
 }

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod interrupt;
 pub mod optimizer_flags;
 pub mod predict;
+pub mod summarize;
 pub mod train;
 
 use faer::Par;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Summarize(args) => summarize::run(&args),
     }
 }
 

@@ -1,0 +1,205 @@
+//! `anmin summarize`: run files of many splits (and optimizers) aggregated into a table on
+//! stdout, an aggregate JSON and a figure.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::aggregate::{AggregateReport, markdown_table};
+use crate::cli::SummarizeArgs;
+use crate::error::{DataError, Error, Result};
+use crate::plot::{self, FigureTitle};
+use crate::report::{self, RunReport};
+
+/// A run read from a file, with the file it came from.
+pub struct RunFile {
+    pub path: PathBuf,
+    pub report: RunReport,
+    /// The hidden size h from the run's config.
+    pub hidden: u64,
+}
+
+/// Reads a run JSON written by `anmin train --out`, rejecting anything else.
+pub fn read_run_file(path: &Path) -> Result<RunFile> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| DataError::Open {
+        path: shown.clone(),
+        source,
+    })?;
+    let not_a_run = |message: String| Error::RunFile {
+        path: shown.clone(),
+        message,
+    };
+    let not_a_run_because = |reason: String| {
+        not_a_run(format!(
+            "not an anmin run file (as written by `anmin train --out`): {reason}"
+        ))
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| not_a_run_because("not UTF-8 text (a binary file?)".into()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| not_a_run_because(e.to_string()))?;
+    if value.get("aggregates").is_some() {
+        return Err(not_a_run_because(
+            "this is an aggregate of runs (`summarize --out`); give the run files".into(),
+        ));
+    }
+    let report: RunReport =
+        serde_json::from_value(value).map_err(|e| not_a_run_because(e.to_string()))?;
+    if report.history.is_empty() {
+        return Err(not_a_run("the run has an empty history".into()));
+    }
+    // "time_s" is the grid's key beside the optimizer names in the curves JSON.
+    if report.optimizer.is_empty() || report.optimizer == "time_s" {
+        return Err(not_a_run(format!(
+            "\"{}\" is not an optimizer name",
+            report.optimizer
+        )));
+    }
+    let hidden = report.config["hidden"]
+        .as_u64()
+        .filter(|&h| h > 0)
+        .ok_or_else(|| {
+            not_a_run("config.hidden is missing or not a positive whole number".into())
+        })?;
+    Ok(RunFile {
+        path: path.to_path_buf(),
+        report,
+        hidden,
+    })
+}
+
+/// Rejects a set of runs that cannot be aggregated: different datasets (path or targets),
+/// test fractions or hidden sizes, or two runs of one optimizer on one split seed. Errors
+/// name both files.
+pub fn check_comparable(runs: &[RunFile]) -> Result<()> {
+    let Some(first) = runs.first() else {
+        return Err(Error::usage("no run files given"));
+    };
+    let facts = |run: &RunFile| {
+        let (dataset, split) = (&run.report.dataset, &run.report.split);
+        [
+            ("datasets", dataset.path.clone(), "one dataset"),
+            ("targets", dataset.targets.join(","), "the same targets"),
+            // Display of f64 round-trips, so equal text is equal value.
+            (
+                "test fractions",
+                split.test_frac.to_string(),
+                "one test fraction",
+            ),
+            (
+                "hidden sizes",
+                format!("h = {}", run.hidden),
+                "one network size",
+            ),
+        ]
+    };
+    let expected = facts(first);
+    for run in &runs[1..] {
+        for ((what, want, scope), (_, found, _)) in expected.iter().zip(facts(run)) {
+            if *want != found {
+                return Err(Error::usage(format!(
+                    "{} and {} are runs with different {what} ({want} and {found}); summarize runs of {scope}",
+                    first.path.display(),
+                    run.path.display(),
+                )));
+            }
+        }
+    }
+    let mut seen: BTreeMap<(&str, u64), &Path> = BTreeMap::new();
+    for run in runs {
+        let key = (run.report.optimizer.as_str(), run.report.split.seed);
+        if let Some(earlier) = seen.insert(key, &run.path) {
+            return Err(Error::usage(format!(
+                "{} and {} are both runs of {} on split seed {}; give each (optimizer, seed) once",
+                earlier.display(),
+                run.path.display(),
+                key.0,
+                key.1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The last component of a dataset path ("<embedded>/winequality-red.csv" gives
+/// "winequality-red.csv").
+fn dataset_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// `anmin summarize`.
+pub fn run(args: &SummarizeArgs) -> Result<()> {
+    let files = args
+        .runs
+        .iter()
+        .map(|path| read_run_file(path))
+        .collect::<Result<Vec<_>>>()?;
+    check_comparable(&files)?;
+    let config = serde_json::to_value(args).expect("arguments serialize");
+    let runs: Vec<RunReport> = files.into_iter().map(|f| f.report).collect();
+    publish(
+        "summarize",
+        config,
+        &runs,
+        args.grid_points,
+        args.out.as_deref(),
+        args.plot.as_deref(),
+    )
+}
+
+/// Aggregates comparable `runs` (same dataset and network), prints the table, and writes
+/// the aggregate JSON to `out` and the figure to `plot_path`. Shared by `summarize` and
+/// `compare`, so that both give the same result for the same runs.
+pub fn publish(
+    command: &str,
+    mut config: Value,
+    runs: &[RunReport],
+    grid_points: usize,
+    out: Option<&Path>,
+    plot_path: Option<&Path>,
+) -> Result<()> {
+    let Some(first) = runs.first() else {
+        let _ = std::io::stdout().write_all(b"no finished runs\n");
+        return Ok(());
+    };
+    let dataset = dataset_name(&first.dataset.path);
+    let hidden = first
+        .config
+        .get("hidden")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if let Value::Object(map) = &mut config {
+        map.insert("dataset".into(), json!(first.dataset.path));
+        map.insert("targets".into(), json!(first.dataset.targets));
+        map.insert("hidden".into(), json!(hidden));
+    }
+    let summary = AggregateReport::new(command, config, runs, grid_points);
+    let title = FigureTitle {
+        dataset: dataset.clone(),
+        hidden: hidden as usize,
+        n_splits: summary.n_splits(),
+    };
+    // Render before writing anything, so that a drawing failure leaves no partial output.
+    let svg = plot_path
+        .map(|_| plot::render_svg(&summary.curves, &title))
+        .transpose()?;
+    if let Some(path) = out {
+        report::write_json(path, &summary)?;
+    }
+    if let (Some(path), Some(svg)) = (plot_path, svg) {
+        report::write_atomic(path, svg.as_bytes())?;
+    }
+    let text = format!(
+        "{dataset}, h = {hidden}: {} runs on {} splits\n\n{}",
+        runs.len(),
+        title.n_splits,
+        markdown_table(&summary.aggregates)
+    );
+    // A closed stdout (e.g. piped into `head`) is not worth failing for: the files are written.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(())
+}
