@@ -37,7 +37,6 @@ fn lines(path: &Path) -> usize {
 fn train_writes_the_history_so_far() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.json");
-    let started = dir.path().join("started");
     // A long Adam run on the embedded data; stderr reports nothing until the interrupt.
     let mut child = anmin()
         .args([
@@ -57,7 +56,6 @@ fn train_writes_the_history_so_far() {
         .unwrap();
     // Give it time to load the data and run some epochs.
     std::thread::sleep(Duration::from_millis(1500));
-    let _ = std::fs::write(&started, b"");
     interrupt(&child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
@@ -66,4 +64,83 @@ fn train_writes_the_history_so_far() {
     let history = run["history"].as_array().unwrap();
     assert!(history.len() > 1, "some epochs ran before the interrupt");
     assert_eq!(run["final"], *history.last().unwrap());
+}
+
+/// Aggregates without timings: what an interrupted-and-resumed comparison must reproduce.
+fn timeless(report: &Value) -> Value {
+    let mut aggregates = report["aggregates"].clone();
+    for (_, agg) in aggregates.as_object_mut().unwrap() {
+        agg.as_object_mut().unwrap().remove("time_s");
+    }
+    aggregates
+}
+
+#[test]
+fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp.json");
+    let runs = dir.path().join("cmp.json.runs.jsonl");
+    // Slow enough to be interrupted midway: one job, LBFGS and ANMIN on 12 splits.
+    let args = [
+        "compare",
+        "--splits",
+        "12",
+        "--jobs",
+        "1",
+        "--optimizers",
+        "anmin,lbfgs",
+        "--hidden",
+        "32",
+        "--iters",
+        "25",
+        "--quiet",
+    ];
+    let mut child = anmin()
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| lines(&runs) >= 2);
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--resume"), "{stderr}");
+
+    // Every line of the runs file is a whole run, and the aggregate covers exactly them.
+    let finished = lines(&runs);
+    assert!(finished >= 2 && finished < 24, "{finished} runs finished");
+    for line in std::fs::read_to_string(&runs).unwrap().lines() {
+        let run: Value = serde_json::from_str(line).expect("a whole JSON run per line");
+        assert_ne!(run["stop_reason"], "interrupted");
+    }
+    let partial: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(partial["runs"].as_array().unwrap().len(), finished);
+
+    // Resume, then compare with an uninterrupted comparison.
+    let status = anmin()
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .arg("--resume")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(lines(&runs), 24);
+    let resumed: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+
+    let fresh_out = dir.path().join("fresh.json");
+    let status = anmin()
+        .args(args)
+        .arg("--out")
+        .arg(&fresh_out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let fresh: Value = serde_json::from_str(&std::fs::read_to_string(&fresh_out).unwrap()).unwrap();
+    assert_eq!(timeless(&resumed), timeless(&fresh));
 }
