@@ -22,29 +22,41 @@ pub struct Predictions {
 pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
     let x = model.encoding.encode_inputs(table)?;
     let y = model.encoding.try_encode_targets(table);
-    let k = model.encoding.targets.len();
-    let samples = Samples::new(
-        &x,
-        y.clone()
-            .unwrap_or_else(|| nalgebra::DMatrix::zeros(table.n_rows(), k)),
-        &model.standardizer,
-        &model.encoding,
-        &table.source,
-    )?;
-    let values = model.network().predict(&samples.x);
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(DataError::Unrepresentable {
-            path: table.source.clone(),
-            name: "(prediction)".into(),
-        }
-        .into());
-    }
+    let values = predict_encoded(model, &x, &table.source)?;
     let metrics = y.map(|y| metrics::evaluate(&values, &y));
     Ok(Predictions {
         targets: model.encoding.targets.clone(),
         values,
         metrics,
     })
+}
+
+/// The model's outputs (n × k) for inputs already encoded in its feature order (n × d,
+/// unscaled): its standardization, the constant input, the network. `source` names the data
+/// in errors: a value too far out to standardize, or a prediction that is not finite.
+pub fn predict_encoded(
+    model: &SavedModel,
+    x: &nalgebra::DMatrix<f64>,
+    source: &str,
+) -> Result<nalgebra::DMatrix<f64>> {
+    let k = model.encoding.targets.len();
+    // The targets are not needed to predict; Samples carries placeholders.
+    let samples = Samples::new(
+        x,
+        nalgebra::DMatrix::zeros(x.nrows(), k),
+        &model.standardizer,
+        &model.encoding,
+        source,
+    )?;
+    let values = model.network().predict(&samples.x);
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(DataError::Unrepresentable {
+            path: source.into(),
+            name: "(prediction)".into(),
+        }
+        .into());
+    }
+    Ok(values)
 }
 
 /// The predictions as CSV: a header `predicted_<target>` per target, one row per input row.
