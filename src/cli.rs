@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use crate::images::shapes::Shape;
 use crate::optim::anmin::{ASolver, Variant};
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,13 @@ pub enum Command {
     Compare(Box<CompareArgs>),
     /// Aggregate run files (`train --out`) over splits: table, JSON and figure
     Summarize(SummarizeArgs),
+    /// Generate the data of the image experiments as CSV: a shape's signed distance field,
+    /// or noisy and clean patches of a picture
+    Gen(GenArgs),
+    /// Draw a shape decoder's field (x, y → signed distance) on the pixel grid as a PNG
+    Render(RenderArgs),
+    /// Denoise the synthetic picture with a patch autoencoder; print PSNRs, write a PNG
+    Denoise(DenoiseArgs),
 }
 
 /// Which table to read and which of its columns to use.
@@ -42,6 +50,10 @@ pub struct DataArgs {
     /// last column]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub target: Vec<String>,
+    /// Every column whose name starts with PREFIX is a target, in file order (e.g. clean_ for
+    /// `anmin gen dae` data)
+    #[arg(long, value_name = "PREFIX", conflicts_with = "target", value_parser = parse_prefix)]
+    pub target_prefix: Option<String>,
     /// Input columns to use, comma-separated [default: all but the targets]
     #[arg(
         long,
@@ -260,6 +272,121 @@ pub struct SummarizeArgs {
     /// Points of the log-spaced time grid the curves are averaged on
     #[arg(long, default_value_t = crate::aggregate::DEFAULT_GRID_POINTS, value_parser = parse_positive_usize)]
     pub grid_points: usize,
+}
+
+/// `anmin gen`: data for the image experiments.
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    #[command(subcommand)]
+    pub data: GenCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum GenCommand {
+    /// A binary shape's signed distance field: rows x,y,sdf, one per pixel (negative inside)
+    Sdf(GenSdfArgs),
+    /// Patches of a synthetic picture with Gaussian noise: rows noisy_0..,clean_0..
+    Dae(GenDaeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenSdfArgs {
+    /// The shape to draw
+    #[arg(long, value_enum, default_value_t = Shape::Star)]
+    pub shape: Shape,
+    /// Grid size in pixels (size × size)
+    #[arg(long, default_value_t = 128, value_parser = parse_image_size)]
+    pub size: usize,
+    /// Write the CSV to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// The synthetic picture and its noise, shared by `gen dae` and `denoise`.
+#[derive(Debug, Clone, Args)]
+pub struct NoisyPictureArgs {
+    /// Picture size in pixels (size × size)
+    #[arg(long, default_value_t = 64, value_parser = parse_image_size)]
+    pub size: usize,
+    /// Standard deviation of the Gaussian pixel noise (pixel values are in [0, 1])
+    #[arg(long, default_value_t = 0.1, value_parser = parse_nonnegative)]
+    pub noise: f64,
+    /// Seed of the noise draw (the clean picture is the same for every seed)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenDaeArgs {
+    #[command(flatten)]
+    pub picture: NoisyPictureArgs,
+    /// Patch size in pixels (patch × patch): patch² inputs and patch² targets per row
+    #[arg(long, default_value_t = 8, value_parser = parse_patch_size)]
+    pub patch: usize,
+    /// Pixels between neighbouring patches
+    #[arg(long, default_value_t = 1, value_parser = parse_positive_usize)]
+    pub stride: usize,
+    /// Write the CSV to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// Model saved by `anmin train --save-model`, with inputs x, y and one output
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Grid size in pixels (size × size)
+    #[arg(long, default_value_t = 128, value_parser = parse_image_size)]
+    pub size: usize,
+    /// Write the PNG to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// CSV of the true field (from `anmin gen sdf` with the same --size), drawn beside the
+    /// prediction on the same color scale
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DenoiseArgs {
+    /// Model saved by `anmin train --save-model` on `anmin gen dae` data (inputs noisy_*,
+    /// targets clean_*)
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub picture: NoisyPictureArgs,
+    /// Patch size in pixels [default: the model's, √(number of inputs)]
+    #[arg(long, value_parser = parse_patch_size)]
+    pub patch: Option<usize>,
+    /// Write clean | noisy | denoised side by side as a PNG to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Image sizes: large enough for a shape to have an inside and an outside, small enough that
+/// the CSV (one row per pixel) stays a reasonable file.
+fn parse_image_size(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if (8..=4096).contains(&v) => Ok(v),
+        _ => Err("must be a whole number from 8 to 4096".into()),
+    }
+}
+
+/// Patch sizes: patch² inputs and as many outputs.
+fn parse_patch_size(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if (1..=64).contains(&v) => Ok(v),
+        _ => Err("must be a whole number from 1 to 64".into()),
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(s.into())
+    }
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {

@@ -113,6 +113,9 @@ pub enum DataError {
     Unrepresentable { path: String, name: String },
     #[error("{path}: too few rows: {message}")]
     TooFewRows { path: String, message: String },
+    /// A table that should hold one row per pixel of a grid but does not.
+    #[error("{path}: {message}")]
+    NotAGrid { path: String, message: String },
 }
 
 /// Everything `anmin` can fail with.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod data;
 pub mod error;
+pub mod images;
 pub mod linalg;
 pub mod metrics;
 pub mod model;

@@ -14,6 +14,8 @@ pub enum Stream {
     Init = 2,
     Shuffle = 3,
     Validation = 4,
+    /// The pixel noise of the denoising-autoencoder picture (`gen dae`, `denoise`).
+    Noise = 5,
 }
 
 /// The generator for `stream` under the user's `seed`.

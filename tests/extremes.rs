@@ -33,12 +33,7 @@ fn train_args(flags: &[&str]) -> TrainArgs {
 
 fn dataset(csv: &str, args: &TrainArgs) -> Dataset {
     let table = Table::parse("extreme.csv", csv.as_bytes(), None).expect("parses");
-    let choice = ColumnChoice {
-        targets: args.data.target.clone(),
-        features: args.data.features.clone(),
-        drop: args.data.drop.clone(),
-        drop_missing: args.data.drop_missing,
-    };
+    let choice = anmin::commands::column_choice(&args.data);
     Dataset::from_table(&table, &choice).expect("encodes")
 }
 

@@ -136,6 +136,7 @@ impl ColumnPicks {
             features: names(columns(&self.features, &targets)),
             drop: names(columns(&self.drop, &targets)),
             targets: names(targets),
+            target_prefix: None,
             drop_missing: self.drop_missing,
         };
         // --features and --drop are exclusive on the command line.

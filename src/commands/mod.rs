@@ -1,9 +1,12 @@
 //! The subcommands, as library functions so that tests and benchmarks drive the same code.
 
 pub mod compare;
+pub mod denoise;
+pub mod gen_data;
 pub mod interrupt;
 pub mod optimizer_flags;
 pub mod predict;
+pub mod render;
 pub mod summarize;
 pub mod train;
 
@@ -20,6 +23,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Summarize(args) => summarize::run(&args),
+        Command::Gen(args) => gen_data::run(&args),
+        Command::Render(args) => render::run(&args),
+        Command::Denoise(args) => denoise::run(&args),
     }
 }
 
@@ -34,13 +40,18 @@ pub fn source_of(data: &DataArgs) -> Source {
 /// Reads and encodes the dataset the data flags describe.
 pub fn load_dataset(data: &DataArgs) -> Result<Dataset> {
     let table = Table::read(&source_of(data), data.delimiter)?;
-    let choice = ColumnChoice {
+    Ok(Dataset::from_table(&table, &column_choice(data))?)
+}
+
+/// The columns the data flags choose.
+pub fn column_choice(data: &DataArgs) -> ColumnChoice {
+    ColumnChoice {
         targets: data.target.clone(),
+        target_prefix: data.target_prefix.clone(),
         features: data.features.clone(),
         drop: data.drop.clone(),
         drop_missing: data.drop_missing,
-    };
-    Ok(Dataset::from_table(&table, &choice)?)
+    }
 }
 
 /// Parallelism for the linear algebra of one run: `threads` 0 means every core.

@@ -12,8 +12,11 @@ use crate::error::DataError;
 /// Which columns are targets and which are inputs, as the user named them.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnChoice {
-    /// Target names; empty means the last column.
+    /// Target names; empty (and no `target_prefix`) means the last column.
     pub targets: Vec<String>,
+    /// Every column whose name starts with this is a target, in file order. Excludes
+    /// `targets`.
+    pub target_prefix: Option<String>,
     /// Input names; empty means every non-target column not in `drop`.
     pub features: Vec<String>,
     pub drop: Vec<String>,
@@ -241,14 +244,30 @@ fn choose_columns(
         path: table.source.clone(),
         message,
     };
-    let targets: Vec<usize> = if choice.targets.is_empty() {
-        vec![table.header.len() - 1]
-    } else {
-        choice
+    let targets: Vec<usize> = match &choice.target_prefix {
+        Some(_) if !choice.targets.is_empty() => {
+            return Err(choice_error(
+                "give targets by name or by prefix, not both".into(),
+            ));
+        }
+        Some(prefix) => {
+            let matching: Vec<usize> = (0..table.header.len())
+                .filter(|&c| table.header[c].starts_with(prefix.as_str()))
+                .collect();
+            if matching.is_empty() {
+                return Err(choice_error(format!(
+                    "no column name starts with {prefix:?} (--target-prefix); columns are: {}",
+                    name_list(&table.header)
+                )));
+            }
+            matching
+        }
+        None if choice.targets.is_empty() => vec![table.header.len() - 1],
+        None => choice
             .targets
             .iter()
             .map(|t| lookup(t, "--target"))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_, _>>()?,
     };
     if let Some(dup) = first_repeat(&targets) {
         return Err(choice_error(format!(
@@ -532,6 +551,51 @@ mod tests {
         assert!(matches!(
             dataset("a,y\n1,2\n", &choice),
             Err(DataError::UnknownColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn targets_by_prefix_in_file_order() {
+        let text = "clean_1,noisy_0,clean_0,noisy_1,other\n1,2,3,4,5\n6,7,8,9,10\n";
+        let by_prefix = |prefix: &str| ColumnChoice {
+            target_prefix: Some(prefix.into()),
+            ..Default::default()
+        };
+        let d = dataset(text, &by_prefix("clean_")).unwrap();
+        assert_eq!(d.encoding.targets, ["clean_1", "clean_0"]);
+        assert_eq!(d.encoding.feature_names(), ["noisy_0", "noisy_1", "other"]);
+        assert_eq!(d.y.row(1).iter().copied().collect::<Vec<_>>(), [6., 8.]);
+        // With --features, the prefix only chooses the targets.
+        let choice = ColumnChoice {
+            features: vec!["noisy_1".into()],
+            ..by_prefix("clean_")
+        };
+        assert_eq!(
+            dataset(text, &choice).unwrap().encoding.feature_names(),
+            ["noisy_1"]
+        );
+        match dataset(text, &by_prefix("target_")) {
+            Err(e @ DataError::ColumnChoice { .. }) => {
+                assert!(
+                    e.to_string()
+                        .contains("no column name starts with \"target_\""),
+                    "{e}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // A prefix that every column matches leaves no inputs.
+        assert!(matches!(
+            dataset("a1,a2\n1,2\n", &by_prefix("a")),
+            Err(DataError::ColumnChoice { .. })
+        ));
+        let both = ColumnChoice {
+            targets: vec!["other".into()],
+            ..by_prefix("clean_")
+        };
+        assert!(matches!(
+            dataset(text, &both),
+            Err(DataError::ColumnChoice { .. })
         ));
     }
 
