@@ -84,6 +84,10 @@ pub struct SplitArgs {
     /// Seed of the split and the initial network
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Fraction of the training rows held out for early stopping: the run keeps the iterate
+    /// with the lowest validation MSE; 0 disables it
+    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
+    pub val_frac: f64,
 }
 
 /// The network's shape.
@@ -205,6 +209,9 @@ pub struct CompareArgs {
     /// Fraction of rows held out as the test set on every split
     #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
     pub test_frac: f64,
+    /// Fraction of the training rows held out for early stopping (as `anmin train`)
+    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
+    pub val_frac: f64,
     /// Number of random splits; split i uses seed i (as `anmin train --seed i`)
     #[arg(long, default_value_t = 100, value_parser = parse_positive_usize)]
     pub splits: usize,

@@ -13,6 +13,12 @@ pub struct HistoryEntry {
     pub test_mse: Option<f64>,
     pub train_r2: Option<f64>,
     pub test_r2: Option<f64>,
+    /// Validation MSE (only with `--val-frac`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mse: Option<f64>,
+    /// Validation R² (only with `--val-frac`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_r2: Option<f64>,
 }
 
 /// Why a run ended.
@@ -65,6 +71,12 @@ pub struct SplitInfo {
     pub test_frac: f64,
     pub n_train: usize,
     pub n_test: usize,
+    /// Fraction of the training rows held out for early stopping (with `--val-frac`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_frac: Option<f64>,
+    /// Validation rows (with `--val-frac`); n_train counts the rows actually fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_val: Option<usize>,
     /// 0-based indices of the training rows among the rows used (with `--record-split`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_rows: Option<Vec<usize>>,
@@ -94,12 +106,15 @@ pub struct RunReport {
     pub dataset: DatasetInfo,
     pub split: SplitInfo,
     pub history: Vec<HistoryEntry>,
-    /// The entry of the parameters the run returns: the last iterate, or after divergence the
-    /// best one.
+    /// The entry of the parameters the run returns: the last iterate; with `--val-frac`, the
+    /// iterate with the lowest validation MSE; after divergence, the best one.
     #[serde(rename = "final")]
     pub final_entry: HistoryEntry,
     /// The entry with the lowest train_mse.
     pub best: HistoryEntry,
+    /// The last iterate's entry, when it differs from `final` by design (early stopping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<HistoryEntry>,
     pub stop_reason: StopReason,
     /// What `time_s` measures.
     pub time_note: String,

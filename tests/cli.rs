@@ -334,7 +334,7 @@ fn predict_reproduces_the_training_mse() {
         .assert()
         .success();
     let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let trained_mse = run["best"]["train_mse"].as_f64().unwrap();
+    let trained_mse = run["final"]["train_mse"].as_f64().unwrap();
 
     let preds = dir.path().join("preds.csv");
     let assert = anmin()
@@ -571,4 +571,36 @@ fn diverging_run_keeps_the_best_and_writes_no_nan() {
     assert_eq!(run["stop_reason"], "diverged");
     assert_eq!(run["final"], run["best"]);
     assert!(run["best"]["train_mse"].is_number());
+}
+
+#[test]
+fn validation_split_keeps_the_iterate_with_the_lowest_validation_mse() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let plain = run_json(dir.path(), &data, &["--hidden", "12", "--iters", "8"]);
+    let run = run_json(
+        dir.path(),
+        &data,
+        &["--hidden", "12", "--iters", "8", "--val-frac", "0.25"],
+    );
+    // The test split does not depend on the validation split.
+    assert_eq!(run["split"]["n_test"], plain["split"]["n_test"]);
+    assert_eq!(run["split"]["n_val"], 12);
+    assert_eq!(run["split"]["n_train"], 36);
+    let history = run["history"].as_array().unwrap();
+    let lowest = history
+        .iter()
+        .map(|e| e["val_mse"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(run["final"]["val_mse"].as_f64().unwrap(), lowest);
+    let kept = history
+        .iter()
+        .find(|e| e["val_mse"].as_f64().unwrap() == lowest)
+        .unwrap();
+    assert_eq!(
+        run["final"], *kept,
+        "the earliest iterate with the lowest validation MSE"
+    );
+    assert_eq!(run["last"], *history.last().unwrap());
+    assert!(plain.get("last").is_none() && plain["history"][0].get("val_mse").is_none());
 }

@@ -95,7 +95,7 @@ fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
         "25",
         "--quiet",
     ];
-    let mut child = anmin()
+    let child = anmin()
         .args(args)
         .arg("--out")
         .arg(&out)
@@ -112,7 +112,7 @@ fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
 
     // Every line of the runs file is a whole run, and the aggregate covers exactly them.
     let finished = lines(&runs);
-    assert!(finished >= 2 && finished < 24, "{finished} runs finished");
+    assert!((2..24).contains(&finished), "{finished} runs finished");
     for line in std::fs::read_to_string(&runs).unwrap().lines() {
         let run: Value = serde_json::from_str(line).expect("a whole JSON run per line");
         assert_ne!(run["stop_reason"], "interrupted");

@@ -36,6 +36,7 @@ fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) 
         split: SplitArgs {
             test_frac: args.test_frac,
             seed,
+            val_frac: args.val_frac,
         },
         net: args.net.clone(),
         optimizer: kind,
@@ -201,7 +202,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     check_applicable(&args.optim, &kinds)?;
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
-    data::prepare(&dataset, args.test_frac, 0)?;
+    data::prepare_with_validation(&dataset, args.test_frac, args.val_frac, 0)?;
 
     let runs_path = args.out.as_deref().map(runs_file);
     let wanted: Vec<(u64, OptimizerKind)> = (0..args.splits as u64)

@@ -43,7 +43,12 @@ pub fn train_dataset(
     par: Par,
     observer: &mut dyn Observer,
 ) -> Result<Trained> {
-    let prepared = data::prepare(dataset, args.split.test_frac, args.split.seed)?;
+    let prepared = data::prepare_with_validation(
+        dataset,
+        args.split.test_frac,
+        args.split.val_frac,
+        args.split.seed,
+    )?;
     let train = &prepared.train;
     let net = Network::random(
         train.d_aug(),
@@ -53,10 +58,11 @@ pub fn train_dataset(
         &mut seeded(args.split.seed, Stream::Init),
     );
     let mut optimizer = spec.build(par);
-    let outcome = optim::train(
+    let outcome = optim::train_with_validation(
         optimizer.as_mut(),
         net,
         train,
+        prepared.val.as_ref(),
         prepared.test.as_ref(),
         limits,
         par,
@@ -73,12 +79,15 @@ pub fn train_dataset(
             test_frac: args.split.test_frac,
             n_train: prepared.split.train.len(),
             n_test: prepared.split.test.len(),
+            val_frac: prepared.val.as_ref().map(|_| args.split.val_frac),
+            n_val: prepared.val.as_ref().map(|_| prepared.split.val.len()),
             train_rows: args.record_split.then(|| prepared.split.train.clone()),
             test_rows: args.record_split.then(|| prepared.split.test.clone()),
         },
         history: outcome.history.clone(),
         final_entry: outcome.final_entry.clone(),
         best: outcome.best_entry.clone(),
+        last: prepared.val.as_ref().map(|_| outcome.last_entry.clone()),
         stop_reason: outcome.stop_reason,
         time_note: report::TIME_NOTE.into(),
         per_output: per_output(dataset, &outcome),

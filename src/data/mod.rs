@@ -14,6 +14,7 @@ pub use split::{Split, random_split};
 pub use table::{Source, Table};
 
 use crate::error::DataError;
+use crate::rng::Stream;
 
 /// The dataset compiled into the binary, used when no `--data` is given.
 pub const DEFAULT_DATASET: Source = Source::Embedded {
@@ -76,7 +77,10 @@ impl Samples {
 /// A dataset split and standardized with training statistics only.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The rows the optimizer fits.
     pub train: Samples,
+    /// Held out of the training rows for early stopping; None when `val_frac` is 0.
+    pub val: Option<Samples>,
     /// None when `test_frac` is 0.
     pub test: Option<Samples>,
     pub scaler: Standardizer,
@@ -85,30 +89,53 @@ pub struct Prepared {
 
 /// Splits `data` with `seed` and standardizes features with the training rows' statistics.
 pub fn prepare(data: &Dataset, test_frac: f64, seed: u64) -> Result<Prepared, DataError> {
-    let split =
-        random_split(data.n_rows(), test_frac, seed).map_err(|message| DataError::TooFewRows {
-            path: data.source.clone(),
-            message,
-        })?;
+    prepare_with_validation(data, test_frac, 0.0, seed)
+}
+
+/// As [`prepare`], and holds out round(`val_frac` × training rows) (at least one when
+/// `val_frac` > 0) as a validation set, drawn with the seed's own stream so the test split
+/// is the same with or without validation. Standardization uses the remaining training rows
+/// only.
+pub fn prepare_with_validation(
+    data: &Dataset,
+    test_frac: f64,
+    val_frac: f64,
+    seed: u64,
+) -> Result<Prepared, DataError> {
+    let too_few = |message| DataError::TooFewRows {
+        path: data.source.clone(),
+        message,
+    };
+    let mut split = random_split(data.n_rows(), test_frac, seed)
+        .map_err(|m| too_few(format!("{m} (--test-frac); use more rows or --test-frac 0")))?;
+    if val_frac > 0.0 {
+        let inner =
+            split::random_split_stream(split.train.len(), val_frac, seed, Stream::Validation)
+                .map_err(|m| too_few(format!("{m} of the training rows (--val-frac)")))?;
+        split.val = inner.test.iter().map(|&i| split.train[i]).collect();
+        split.train = inner.train.iter().map(|&i| split.train[i]).collect();
+    }
     let x_train = data.x.select_rows(&split.train);
     let scaler = Standardizer::fit(&x_train);
-    let make = |x: &DMatrix<f64>, rows: &[usize]| {
+    let make = |rows: &[usize]| -> Result<Option<Samples>, DataError> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
         Samples::new(
-            x,
+            &data.x.select_rows(rows),
             data.y.select_rows(rows),
             &scaler,
             &data.encoding,
             &data.source,
         )
+        .map(Some)
     };
-    let train = make(&x_train, &split.train)?;
-    let test = if split.test.is_empty() {
-        None
-    } else {
-        Some(make(&data.x.select_rows(&split.test), &split.test)?)
-    };
+    let train = make(&split.train)?.expect("the split keeps a training row");
+    let val = make(&split.val)?;
+    let test = make(&split.test)?;
     Ok(Prepared {
         train,
+        val,
         test,
         scaler,
         split,

@@ -4,16 +4,28 @@ use rand::seq::SliceRandom;
 
 use crate::rng::{Stream, seeded};
 
-/// Row indices of the training and test sets, each in ascending order.
+/// Row indices of the training, validation and test sets, each in ascending order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
     pub train: Vec<usize>,
+    /// Empty unless a validation fraction was asked for.
+    pub val: Vec<usize>,
     pub test: Vec<usize>,
 }
 
 /// Shuffles 0..n with `seed` and puts round(n · test_frac) rows (at least one when
 /// test_frac > 0) in the test set. Err explains why n rows are too few.
 pub fn random_split(n: usize, test_frac: f64, seed: u64) -> Result<Split, String> {
+    random_split_stream(n, test_frac, seed, Stream::Split)
+}
+
+/// [`random_split`] drawing from another of the seed's streams.
+pub fn random_split_stream(
+    n: usize,
+    test_frac: f64,
+    seed: u64,
+    stream: Stream,
+) -> Result<Split, String> {
     let n_test = if test_frac > 0.0 {
         ((n as f64 * test_frac).round() as usize).max(1)
     } else {
@@ -21,17 +33,18 @@ pub fn random_split(n: usize, test_frac: f64, seed: u64) -> Result<Split, String
     };
     if n_test >= n {
         return Err(format!(
-            "{n} usable row(s) cannot be split into a non-empty training set and a test set \
-             (--test-frac {test_frac}); use more rows or --test-frac 0"
+            "{n} usable row(s) cannot be split into a non-empty training set and a held-out \
+             fraction {test_frac}"
         ));
     }
     let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut seeded(seed, Stream::Split));
+    order.shuffle(&mut seeded(seed, stream));
     let (test, train) = order.split_at_mut(n_test);
     test.sort_unstable();
     train.sort_unstable();
     Ok(Split {
         train: train.to_vec(),
+        val: Vec::new(),
         test: test.to_vec(),
     })
 }

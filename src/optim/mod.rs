@@ -135,8 +135,11 @@ impl Observer for Silent {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub history: Vec<HistoryEntry>,
-    /// The entry of `network`.
+    /// The entry of `network`: the last iterate; with a validation set, the iterate with the
+    /// lowest validation MSE; after divergence, the best iterate.
     pub final_entry: HistoryEntry,
+    /// The last iterate's entry.
+    pub last_entry: HistoryEntry,
     /// The entry with the lowest training MSE.
     pub best_entry: HistoryEntry,
     /// The parameters the run returns: the last iterate, or the best one after divergence.
@@ -164,14 +167,25 @@ fn evaluate(net: &Network, samples: &Samples) -> Metrics {
     metrics::evaluate(&net.predict(&samples.x), &samples.y)
 }
 
-fn entry(iter: usize, elapsed: Duration, train: &Metrics, test: Option<&Metrics>) -> HistoryEntry {
-    HistoryEntry {
-        iter,
-        time_s: elapsed.as_secs_f64(),
-        train_mse: train.mse,
-        test_mse: test.and_then(|m| m.mse),
-        train_r2: train.r2,
-        test_r2: test.and_then(|m| m.r2),
+/// Metrics of one network on the training set and, when present, validation and test sets.
+struct Measured {
+    train: Metrics,
+    val: Option<Metrics>,
+    test: Option<Metrics>,
+}
+
+impl Measured {
+    fn entry(&self, iter: usize, elapsed: Duration) -> HistoryEntry {
+        HistoryEntry {
+            iter,
+            time_s: elapsed.as_secs_f64(),
+            train_mse: self.train.mse,
+            test_mse: self.test.as_ref().and_then(|m| m.mse),
+            train_r2: self.train.r2,
+            test_r2: self.test.as_ref().and_then(|m| m.r2),
+            val_mse: self.val.as_ref().and_then(|m| m.mse),
+            val_r2: self.val.as_ref().and_then(|m| m.r2),
+        }
     }
 }
 
@@ -201,20 +215,40 @@ pub fn train(
     par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
+    train_with_validation(opt, net, train, None, test, limits, par, observer)
+}
+
+/// [`train`] with an optional validation set for early stopping: the run then returns the
+/// iterate with the lowest validation MSE (the earliest on ties) instead of the last one.
+#[allow(clippy::too_many_arguments)]
+pub fn train_with_validation(
+    opt: &mut dyn Optimizer,
+    net: Network,
+    train: &Samples,
+    val: Option<&Samples>,
+    test: Option<&Samples>,
+    limits: Limits,
+    par: Par,
+    observer: &mut dyn Observer,
+) -> RunOutcome {
     let started = Instant::now();
     let mut net = initial_network(net, train, par);
     let initial = net.clone();
     opt.init(&mut net, train);
     let mut elapsed = started.elapsed();
 
-    let measure = |net: &Network| (evaluate(net, train), test.map(|t| evaluate(net, t)));
+    let measure = |net: &Network| Measured {
+        train: evaluate(net, train),
+        val: val.map(|v| evaluate(net, v)),
+        test: test.map(|t| evaluate(net, t)),
+    };
     let explosion = explosion_threshold(&train.y);
-    let (train_m, test_m) = measure(&net);
-    let first = entry(0, elapsed, &train_m, test_m.as_ref());
+    let first = measure(&net).entry(0, elapsed);
     observer.on_entry(&first);
     let mut history = vec![first.clone()];
-    let mut best = (first, net.clone());
-    let mut last = (train_m, test_m);
+    let mut best = (first.clone(), net.clone());
+    // The iterate early stopping keeps (validation runs only).
+    let mut kept = val.map(|_| (first, net.clone()));
 
     let mut stop_reason = StopReason::MaxIters;
     for iter in 1..=limits.max_iters {
@@ -236,8 +270,7 @@ pub fn train(
         let status = opt.step(&mut net, train);
         elapsed += step_started.elapsed();
 
-        let (train_m, test_m) = measure(&net);
-        let current = entry(iter, elapsed, &train_m, test_m.as_ref());
+        let current = measure(&net).entry(iter, elapsed);
         observer.on_entry(&current);
         history.push(current.clone());
         let exploded = current.train_mse.is_none_or(|mse| mse > explosion);
@@ -246,35 +279,40 @@ pub fn train(
             break;
         }
         if current.train_mse < best.0.train_mse || best.0.train_mse.is_none() {
-            best = (current, net.clone());
+            best = (current.clone(), net.clone());
         }
-        last = (train_m, test_m);
+        if let Some((kept_entry, kept_net)) = &mut kept {
+            if current.val_mse.is_some()
+                && (kept_entry.val_mse.is_none() || current.val_mse < kept_entry.val_mse)
+            {
+                *kept_entry = current;
+                *kept_net = net.clone();
+            }
+        }
         if status == StepStatus::Converged {
             stop_reason = StopReason::Converged;
             break;
         }
     }
 
+    let last_entry = history.last().cloned().expect("history has entry 0");
     let (best_entry, best_network) = best;
-    let (final_entry, network, (final_train, final_test)) = if stop_reason == StopReason::Diverged {
-        let metrics = measure(&best_network);
-        (best_entry.clone(), best_network.clone(), metrics)
-    } else {
-        (
-            history.last().cloned().expect("history has entry 0"),
-            net,
-            last,
-        )
+    let (final_entry, network) = match kept {
+        Some(kept) => kept,
+        None if stop_reason == StopReason::Diverged => (best_entry.clone(), best_network.clone()),
+        None => (last_entry.clone(), net),
     };
+    let final_metrics = measure(&network);
     RunOutcome {
         history,
         final_entry,
+        last_entry,
         best_entry,
         network,
         best_network,
         initial_network: initial,
         stop_reason,
-        final_train,
-        final_test,
+        final_train: final_metrics.train,
+        final_test: final_metrics.test,
     }
 }
