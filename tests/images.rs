@@ -145,69 +145,40 @@ fn render_rejects_models_that_are_not_shape_decoders() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, sdf_model) = star_model(dir.path());
     let png = dir.path().join("out.png");
-    // Three inputs.
-    let data = dir.path().join("three.csv");
-    std::fs::write(
-        &data,
-        "a,b,c,y\n1,2,3,4\n2,3,1,5\n3,1,2,6\n4,4,4,2\n5,1,1,1\n",
-    )
-    .unwrap();
-    let model = dir.path().join("three.json");
-    run_ok(&[
-        "train",
-        "--data",
-        path_str(&data),
-        "--hidden",
-        "2",
-        "--iters",
-        "1",
-        "--test-frac",
-        "0",
-        "-q",
-        "--save-model",
-        path_str(&model),
-    ]);
-    expect_usage_error(
-        &[
+    // A model of the wrong shape: trained on `columns` with `extra` flags.
+    let expect_rejected = |columns: &str, extra: &[&str], message: &str| {
+        let data = dir.path().join("other.csv");
+        let rows = "1,2,3,4\n2,3,1,5\n3,1,2,6\n4,4,4,2\n5,1,1,1\n";
+        std::fs::write(&data, format!("{columns}\n{rows}")).unwrap();
+        let model = dir.path().join("other.json");
+        let train = [
+            "train",
+            "--data",
+            path_str(&data),
+            "--hidden",
+            "2",
+            "--iters",
+            "1",
+        ];
+        let save = ["--test-frac", "0", "-q", "--save-model", path_str(&model)];
+        run_ok(&[&train[..], extra, &save].concat());
+        let render = [
             "render",
             "--model",
             path_str(&model),
             "--out",
             path_str(&png),
-        ],
+        ];
+        expect_usage_error(&render, message);
+    };
+    expect_rejected(
+        "a,b,c,y",
+        &[],
         "render needs a model whose inputs are two numeric columns",
     );
-    // Two outputs.
-    let data = dir.path().join("two-out.csv");
-    std::fs::write(
-        &data,
-        "x,y,s,t\n1,2,3,4\n2,3,1,5\n3,1,2,6\n4,4,4,2\n5,1,1,1\n",
-    )
-    .unwrap();
-    run_ok(&[
-        "train",
-        "--data",
-        path_str(&data),
-        "--target",
-        "s,t",
-        "--hidden",
-        "2",
-        "--iters",
-        "1",
-        "--test-frac",
-        "0",
-        "-q",
-        "--save-model",
-        path_str(&model),
-    ]);
-    expect_usage_error(
-        &[
-            "render",
-            "--model",
-            path_str(&model),
-            "--out",
-            path_str(&png),
-        ],
+    expect_rejected(
+        "x,y,s,t",
+        &["--target", "s,t"],
         "render needs a model with one output",
     );
     // A truth of another size, and one that is not a grid.
@@ -381,6 +352,19 @@ fn denoise_and_gen_dae_reject_bad_input() {
             path_str(&csv),
         ],
         "--patch 9 is larger than the picture (--size 8)",
+    );
+    expect_usage_error(
+        &[
+            "gen",
+            "dae",
+            "--size",
+            "4096",
+            "--patch",
+            "16",
+            "--out",
+            path_str(&csv),
+        ],
+        "would write 16654561 rows of 512 values",
     );
     expect_usage_error(
         &["gen", "dae", "--noise=-1", "--out", path_str(&csv)],

@@ -6,7 +6,7 @@ use std::path::Path;
 use nalgebra::DMatrix;
 
 use super::gen_data::noisy_picture;
-use super::predict::predict_encoded;
+use super::predict::predict_in_blocks;
 use crate::cli::DenoiseArgs;
 use crate::data::InputColumn;
 use crate::error::{Error, Result};
@@ -16,14 +16,9 @@ use crate::images::measures::psnr;
 use crate::images::patches::{
     CLEAN_PREFIX, NOISY_PREFIX, PatchAverage, patch_corners, patch_values, pixel_indices,
 };
-use crate::images::raster::{RgbImage, magnification};
+use crate::images::raster::{RgbImage, figure_png};
 use crate::model::SavedModel;
 use crate::report;
-
-/// Smallest width of a panel in the PNG, in screen pixels.
-const MIN_PANEL_PIXELS: usize = 256;
-/// White space between panels, in screen pixels.
-const PANEL_GAP: usize = 8;
 
 /// How a patch autoencoder's columns map to patch pixels.
 pub struct PatchModel {
@@ -84,20 +79,28 @@ fn square_root(n: usize) -> Option<usize> {
 pub fn denoise_image(model: &SavedModel, layout: &PatchModel, noisy: &Image) -> Result<Image> {
     let p = layout.patch;
     let corners = patch_corners(noisy.width, p, 1);
-    let patches: Vec<Vec<f64>> = corners
-        .iter()
-        .map(|&corner| patch_values(noisy, corner, p))
-        .collect();
-    let x = DMatrix::from_fn(corners.len(), layout.input_pixels.len(), |i, j| {
-        patches[i][layout.input_pixels[j]]
-    });
-    let predicted = predict_encoded(model, &x, "the noisy picture's patches")?;
     let mut average = PatchAverage::new(noisy.width, p);
-    for (i, &corner) in corners.iter().enumerate() {
-        for (j, &pixel) in layout.output_pixels.iter().enumerate() {
-            average.add(corner, pixel, predicted[(i, j)]);
-        }
-    }
+    predict_in_blocks(
+        model,
+        corners.len(),
+        "the noisy picture's patches",
+        |rows| {
+            let patches: Vec<Vec<f64>> = corners[rows]
+                .iter()
+                .map(|&corner| patch_values(noisy, corner, p))
+                .collect();
+            DMatrix::from_fn(patches.len(), layout.input_pixels.len(), |i, j| {
+                patches[i][layout.input_pixels[j]]
+            })
+        },
+        |rows, predicted| {
+            for (i, &corner) in corners[rows].iter().enumerate() {
+                for (j, &pixel) in layout.output_pixels.iter().enumerate() {
+                    average.add(corner, pixel, predicted[(i, j)]);
+                }
+            }
+        },
+    )?;
     Ok(average
         .finish()
         .expect("stride-1 patches no larger than the picture cover every pixel"))
@@ -117,15 +120,11 @@ pub fn run(args: &DenoiseArgs) -> Result<()> {
     let (clean, noisy) = noisy_picture(&args.picture);
     let denoised = denoise_image(&model, &layout, &noisy)?;
 
-    let factor = magnification(size, MIN_PANEL_PIXELS);
     let panels: Vec<RgbImage> = [&clean, &noisy, &denoised]
         .into_iter()
-        .map(|image| grayscale(image).magnified(factor))
+        .map(grayscale)
         .collect();
-    report::write_atomic(
-        &args.out,
-        &RgbImage::side_by_side(&panels, PANEL_GAP).to_png(),
-    )?;
+    report::write_atomic(&args.out, &figure_png(&panels))?;
 
     let db = |v: f64| {
         if v.is_finite() {

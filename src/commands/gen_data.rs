@@ -51,6 +51,10 @@ pub fn noisy_picture(args: &NoisyPictureArgs) -> (Image, Image) {
     (clean, noisy)
 }
 
+/// The most values `gen dae` writes (about 1.2 GB of text, built in memory): stride-1 patches
+/// of a large picture grow like size² · patch².
+const MAX_DAE_VALUES: usize = 1 << 26;
+
 /// The CSV of `anmin gen dae`: columns noisy_0 … noisy_{p²−1} then clean_0 … clean_{p²−1}
 /// (patch pixels row-major), one row per patch position, row-major.
 pub fn dae_csv(args: &GenDaeArgs) -> Result<String> {
@@ -60,12 +64,24 @@ pub fn dae_csv(args: &GenDaeArgs) -> Result<String> {
             "--patch {patch} is larger than the picture (--size {size})"
         )));
     }
+    let corners = patch_corners(size, patch, args.stride);
+    let values = corners.len() * 2 * patch * patch;
+    if values > MAX_DAE_VALUES {
+        return Err(Error::usage(format!(
+            "--size {size} --patch {patch} --stride {} would write {} rows of {} values, more \
+             than {MAX_DAE_VALUES} values in all; use a larger --stride or a smaller --size or \
+             --patch",
+            args.stride,
+            corners.len(),
+            2 * patch * patch
+        )));
+    }
     let (clean, noisy) = noisy_picture(&args.picture);
     let mut header = column_names(NOISY_PREFIX, patch);
     header.extend(column_names(CLEAN_PREFIX, patch));
     let mut csv = header.join(",");
     csv.push('\n');
-    for corner in patch_corners(size, patch, args.stride) {
+    for corner in corners {
         let row = patch_values(&noisy, corner, patch)
             .into_iter()
             .chain(patch_values(&clean, corner, patch));

@@ -59,6 +59,28 @@ pub fn predict_encoded(
     Ok(values)
 }
 
+/// Rows per block of [`predict_in_blocks`]: large enough for efficient matrix products, small
+/// enough that a block's inputs and hidden outputs take a few megabytes.
+const BLOCK_ROWS: usize = 4096;
+
+/// Predicts rows 0 … n−1 a block at a time, so that memory does not grow with n (a 4096×4096
+/// grid, or every patch of a large picture): `encode(rows)` gives the encoded inputs of those
+/// rows (as for [`predict_encoded`]), and `consume(rows, outputs)` receives their outputs.
+pub fn predict_in_blocks(
+    model: &SavedModel,
+    n: usize,
+    source: &str,
+    mut encode: impl FnMut(std::ops::Range<usize>) -> nalgebra::DMatrix<f64>,
+    mut consume: impl FnMut(std::ops::Range<usize>, nalgebra::DMatrix<f64>),
+) -> Result<()> {
+    for start in (0..n).step_by(BLOCK_ROWS) {
+        let rows = start..(start + BLOCK_ROWS).min(n);
+        let outputs = predict_encoded(model, &encode(rows.clone()), source)?;
+        consume(rows, outputs);
+    }
+    Ok(())
+}
+
 /// The predictions as CSV: a header `predicted_<target>` per target, one row per input row.
 pub fn to_csv(p: &Predictions) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -106,4 +128,51 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::DMatrix;
+
+    use super::*;
+    use crate::data::{Encoding, InputColumn, Standardizer};
+    use crate::model::Network;
+    use crate::rng::{Stream, seeded};
+
+    #[test]
+    fn blocks_give_the_same_predictions_as_one_batch() {
+        let encoding = Encoding {
+            inputs: vec![
+                InputColumn::Numeric { name: "a".into() },
+                InputColumn::Numeric { name: "b".into() },
+            ],
+            targets: vec!["y1".into(), "y2".into()],
+        };
+        let standardizer = Standardizer {
+            mean: vec![1.0, -2.0],
+            scale: vec![0.5, 3.0],
+        };
+        let mut net = Network::random(3, 5, 2, 0.0, &mut seeded(0, Stream::Init));
+        net.b = DMatrix::from_fn(2, 5, |i, j| (i + j) as f64 - 2.0);
+        let model = SavedModel::new(&net, &encoding, &standardizer, serde_json::Value::Null);
+        // More rows than one block, and not a multiple of it.
+        let n = 2 * BLOCK_ROWS + 7;
+        let x = DMatrix::from_fn(n, 2, |i, j| ((i * (j + 3)) as f64 * 0.001).sin());
+        let whole = predict_encoded(&model, &x, "test").unwrap();
+        let mut blocks = DMatrix::zeros(n, 2);
+        let mut calls = 0;
+        predict_in_blocks(
+            &model,
+            n,
+            "test",
+            |rows| x.rows(rows.start, rows.len()).into_owned(),
+            |rows, outputs| {
+                calls += 1;
+                blocks.rows_mut(rows.start, rows.len()).copy_from(&outputs);
+            },
+        )
+        .unwrap();
+        assert_eq!(calls, 3);
+        assert_eq!(blocks, whole);
+    }
 }

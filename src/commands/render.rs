@@ -5,21 +5,16 @@ use std::path::Path;
 
 use nalgebra::DMatrix;
 
-use super::predict::predict_encoded;
+use super::predict::predict_in_blocks;
 use crate::cli::RenderArgs;
 use crate::data::{InputColumn, Source, Table};
 use crate::error::{DataError, Error, Result};
 use crate::images::colormap::{DivergingScale, diverging_with_contour};
-use crate::images::measures::inside_iou;
-use crate::images::raster::{RgbImage, magnification};
+use crate::images::measures::{inside_iou, mean_squared_difference};
+use crate::images::raster::{RgbImage, figure_png};
 use crate::images::{Image, center_x, center_y, pixel_at};
 use crate::model::SavedModel;
 use crate::report;
-
-/// Smallest width of a panel in the PNG, in screen pixels.
-const MIN_PANEL_PIXELS: usize = 256;
-/// White space between panels, in screen pixels.
-const PANEL_GAP: usize = 8;
 
 /// `anmin render`.
 pub fn run(args: &RenderArgs) -> Result<()> {
@@ -36,13 +31,11 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .flatten()
         .collect();
     let scale = DivergingScale::covering(&fields);
-    let factor = magnification(args.size, MIN_PANEL_PIXELS);
     let panels: Vec<RgbImage> = fields
         .iter()
-        .map(|field| diverging_with_contour(field, scale).magnified(factor))
+        .map(|field| diverging_with_contour(field, scale))
         .collect();
-    let picture = RgbImage::side_by_side(&panels, PANEL_GAP);
-    report::write_atomic(&args.out, &picture.to_png())?;
+    report::write_atomic(&args.out, &figure_png(&panels))?;
 
     let (min, max) = predicted
         .values
@@ -57,14 +50,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
          black: the zero level\n"
     );
     if let Some(truth) = &truth {
-        let n = truth.values.len() as f64;
-        let mse = truth
-            .values
-            .iter()
-            .zip(&predicted.values)
-            .map(|(t, p)| (t - p).powi(2))
-            .sum::<f64>()
-            / n;
+        let mse = mean_squared_difference(truth, &predicted);
         let iou =
             inside_iou(truth, &predicted).map_or_else(|| "undefined".into(), |v| format!("{v:.4}"));
         summary.push_str(&format!(
@@ -116,19 +102,28 @@ fn coordinate_layout(model: &SavedModel, path: &Path) -> Result<usize> {
 
 /// The model's output at every pixel center of a `size` × `size` grid.
 fn predict_field(model: &SavedModel, x_column: usize, size: usize) -> Result<Image> {
-    let n = size * size;
-    let coordinates = DMatrix::from_fn(n, 2, |i, j| {
-        if j == x_column {
-            center_x(i % size, size)
-        } else {
-            center_y(i / size, size)
-        }
-    });
-    let values = predict_encoded(model, &coordinates, "the render grid")?;
+    let mut values = Vec::with_capacity(size * size);
+    predict_in_blocks(
+        model,
+        size * size,
+        "the render grid",
+        |pixels| {
+            let first = pixels.start;
+            DMatrix::from_fn(pixels.len(), 2, |i, j| {
+                let pixel = first + i;
+                if j == x_column {
+                    center_x(pixel % size, size)
+                } else {
+                    center_y(pixel / size, size)
+                }
+            })
+        },
+        |_, outputs| values.extend(outputs.column(0).iter()),
+    )?;
     Ok(Image {
         width: size,
         height: size,
-        values: values.column(0).iter().copied().collect(),
+        values,
     })
 }
 

@@ -3,22 +3,26 @@
 
 use super::Image;
 
-/// PSNR of `image` against `reference` in dB for values whose full range is `peak`:
-/// 10·log10(peak² / MSE). Infinite when the images are equal.
-pub fn psnr(reference: &Image, image: &Image, peak: f64) -> f64 {
+/// The mean over pixels of the squared difference of two images of the same size.
+pub fn mean_squared_difference(reference: &Image, image: &Image) -> f64 {
     assert_eq!(
         (reference.width, reference.height),
         (image.width, image.height),
-        "PSNR of images of different sizes"
+        "comparing images of different sizes"
     );
-    let mse = reference
+    reference
         .values
         .iter()
         .zip(&image.values)
         .map(|(a, b)| (a - b).powi(2))
         .sum::<f64>()
-        / reference.values.len() as f64;
-    10.0 * (peak * peak / mse).log10()
+        / reference.values.len() as f64
+}
+
+/// PSNR of `image` against `reference` in dB for values whose full range is `peak`:
+/// 10·log10(peak² / MSE). Infinite when the images are equal.
+pub fn psnr(reference: &Image, image: &Image, peak: f64) -> f64 {
+    10.0 * (peak * peak / mean_squared_difference(reference, image)).log10()
 }
 
 /// Intersection over union of the regions where the fields are negative (the shapes' insides);

@@ -44,11 +44,6 @@ impl Image {
     pub fn get(&self, row: usize, col: usize) -> f64 {
         self.values[row * self.width + col]
     }
-
-    /// The largest absolute value (0 for an empty image).
-    pub fn max_abs(&self) -> f64 {
-        self.values.iter().fold(0.0, |m, v| m.max(v.abs()))
-    }
 }
 
 /// The x coordinate of the center of column `col` of a `size`-pixel grid: (2·col + 1)/size − 1.

@@ -72,9 +72,23 @@ impl RgbImage {
     }
 }
 
+/// Smallest width of a panel in a figure, in screen pixels.
+const MIN_PANEL_PIXELS: usize = 256;
+/// White space between the panels of a figure, in screen pixels.
+const PANEL_GAP: usize = 8;
+
+/// A figure as PNG: the panels (pictures of one grid size) left to right, each magnified to
+/// at least 256 screen pixels, 8 pixels apart.
+pub fn figure_png(panels: &[RgbImage]) -> Vec<u8> {
+    let size = panels.iter().map(|p| p.width).max().unwrap_or(1);
+    let factor = magnification(size, MIN_PANEL_PIXELS);
+    let magnified: Vec<RgbImage> = panels.iter().map(|p| p.magnified(factor)).collect();
+    RgbImage::side_by_side(&magnified, PANEL_GAP).to_png()
+}
+
 /// The smallest magnification that makes a `size`-pixel panel at least `min_pixels` wide, so
 /// that a 64-pixel image is not a postage stamp when the PNG is shown at its own size.
-pub fn magnification(size: usize, min_pixels: usize) -> usize {
+fn magnification(size: usize, min_pixels: usize) -> usize {
     min_pixels.div_ceil(size.max(1)).max(1)
 }
 
