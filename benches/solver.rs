@@ -313,11 +313,12 @@ fn main() {
     c.final_summary();
 
     // Each kernel against the dense product it is measured against.
-    let rows: [(&str, &str); 10] = [
+    let rows: [(&str, &str); 11] = [
         ("dense PhiT Phi nalgebra", "dense PhiT Phi nalgebra"),
         ("dense PhiT Phi faer", "dense PhiT Phi faer"),
         ("A assembly", "dense PhiT Phi faer"),
         ("A assembly, 2 threads", "dense PhiT Phi faer"),
+        ("A Gram correction", "dense PhiT Phi faer"),
         ("A solve (faer Cholesky)", "dense PhiT Phi faer"),
         ("A solve (nalgebra Cholesky)", "dense PhiT Phi nalgebra"),
         ("B-step", "dense HT H faer"),

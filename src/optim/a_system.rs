@@ -92,59 +92,278 @@ pub(crate) fn add_rhs_block(
 /// Assembles the A-system for the pattern of `net`'s current hidden weights, its output
 /// layer, and samples (x with the ones column, y).
 pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> ASystem {
-    let (n, d1) = x.shape();
-    let h = net.hidden();
-    let p = h * d1;
-    let nb = block_rows(n, p);
-    let a_t = net.a.transpose();
+    let (gram, rhs) = PatternGram::assemble(net, x, y, par);
+    gram.system(net, rhs)
+}
 
-    let mut s = Mat::<f64>::zeros(p, p);
-    let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
-    let mut phi = Mat::<f64>::zeros(nb, p);
-    let mut g = Mat::<f64>::zeros(nb, h);
-    let mut work = Mat::<f64>::zeros(nb, h);
-    let (x_all, y_all) = (view(x), view(y));
-    for (block, start) in (0..n).step_by(nb).enumerate() {
-        let rows = nb.min(n - start);
-        let x_blk = x_all.subrows(start, rows);
-        let mut g_blk = g.as_mut().subrows_mut(0, rows);
-        pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
-        // Φ's column j(d+1)+c is g_·j ∘ x̃_·c.
-        for j in 0..h {
-            for c in 0..d1 {
-                let col = phi.as_mut().col_mut(j * d1 + c).subrows_mut(0, rows);
-                for ((out, g), x) in col
-                    .iter_mut()
-                    .zip(g_blk.rb().col(j).iter())
-                    .zip(x_blk.col(c).iter())
-                {
-                    *out = g * x;
+/// ΦᵀΦ for one activation pattern (lower triangle), kept between iterations so that the next
+/// pattern's Gram matrix can be had by correcting only the samples and units whose activation
+/// flipped: with D = Φ' − Φ (nonzero only in flipped entries),
+///
+/// ```text
+///   Φ'ᵀΦ' = ΦᵀΦ + DᵀΦ' + ΦᵀD
+/// ```
+///
+/// costs about 4·(flips)·(d+1)·p flops instead of n·p². Late in a run a few percent of the
+/// entries flip per iteration, so this is many times cheaper than assembling afresh.
+#[derive(Clone)]
+pub struct PatternGram {
+    /// p × p, lower triangle.
+    gram: Mat<f64>,
+    /// Whether unit j is active on sample i, at index i·h + j (a sample's pattern is
+    /// contiguous: corrections gather whole rows of it).
+    active: Vec<bool>,
+    /// Incremental corrections since the last full assembly.
+    corrections: usize,
+}
+
+/// After this many incremental corrections the Gram matrix is assembled afresh, so that
+/// rounding cannot accumulate.
+const MAX_CORRECTIONS: usize = 16;
+
+/// Above this fraction of flipped (sample, unit) entries a full assembly is cheaper.
+const MAX_FLIP_FRACTION: f64 = 0.12;
+
+impl PatternGram {
+    /// The Gram matrix of `net`'s pattern on `x`, and the right-hand side for `y` (d1 × h).
+    pub fn assemble(
+        net: &Network,
+        x: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+        par: Par,
+    ) -> (PatternGram, Mat<f64>) {
+        let (n, d1) = x.shape();
+        let h = net.hidden();
+        let p = h * d1;
+        let nb = block_rows(n, p);
+        let a_t = net.a.transpose();
+
+        let mut gram = Mat::<f64>::zeros(p, p);
+        let mut active = vec![false; n * h];
+        let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
+        let mut phi = Mat::<f64>::zeros(nb, p);
+        let mut g = Mat::<f64>::zeros(nb, h);
+        let mut work = Mat::<f64>::zeros(nb, h);
+        let (x_all, y_all) = (view(x), view(y));
+        for (block, start) in (0..n).step_by(nb).enumerate() {
+            let rows = nb.min(n - start);
+            let x_blk = x_all.subrows(start, rows);
+            let mut g_blk = g.as_mut().subrows_mut(0, rows);
+            pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+            for j in 0..h {
+                for (i, gv) in g_blk.rb().col(j).iter().enumerate() {
+                    active[(start + i) * h + j] = *gv == 1.0;
+                }
+            }
+            fill_phi(g_blk.rb(), x_blk, phi.as_mut().subrows_mut(0, rows));
+            gram_lower(gram.as_mut(), phi.as_ref().subrows(0, rows), block > 0, par);
+            add_rhs_block(
+                net,
+                x_blk,
+                y_all.subrows(start, rows),
+                g_blk.rb(),
+                rhs_blocks.as_mut(),
+                block > 0,
+                work.as_mut(),
+            );
+        }
+        let gram = PatternGram {
+            gram,
+            active,
+            corrections: 0,
+        };
+        (gram, rhs_blocks)
+    }
+
+    /// Moves to the pattern of `net` (incrementally when few entries flipped, else afresh)
+    /// and returns the right-hand side for `y`.
+    pub fn update(
+        &mut self,
+        net: &Network,
+        x: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+        par: Par,
+    ) -> Mat<f64> {
+        let (n, d1) = x.shape();
+        let h = net.hidden();
+        if self.active.len() != n * h || self.corrections >= MAX_CORRECTIONS {
+            return self.reassemble(net, x, y, par);
+        }
+        // One pass for the new pattern, its flips, and the right-hand side.
+        let nb = block_rows(n, h * d1);
+        let a_t = net.a.transpose();
+        let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
+        let mut g = Mat::<f64>::zeros(nb, h);
+        let mut work = Mat::<f64>::zeros(nb, h);
+        let mut flipped: Vec<Vec<usize>> = vec![Vec::new(); h];
+        let mut new_active = vec![false; n * h];
+        let (x_all, y_all) = (view(x), view(y));
+        for (block, start) in (0..n).step_by(nb).enumerate() {
+            let rows = nb.min(n - start);
+            let x_blk = x_all.subrows(start, rows);
+            let mut g_blk = g.as_mut().subrows_mut(0, rows);
+            pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+            for (j, flips) in flipped.iter_mut().enumerate() {
+                for (i, gv) in g_blk.rb().col(j).iter().enumerate() {
+                    let at = (start + i) * h + j;
+                    new_active[at] = *gv == 1.0;
+                    if new_active[at] != self.active[at] {
+                        flips.push(start + i);
+                    }
+                }
+            }
+            add_rhs_block(
+                net,
+                x_blk,
+                y_all.subrows(start, rows),
+                g_blk.rb(),
+                rhs_blocks.as_mut(),
+                block > 0,
+                work.as_mut(),
+            );
+        }
+        let total: usize = flipped.iter().map(Vec::len).sum();
+        if total as f64 > MAX_FLIP_FRACTION * (n * h) as f64 {
+            return self.reassemble(net, x, y, par);
+        }
+        let old_active = std::mem::replace(&mut self.active, new_active);
+        self.correct(&flipped, &old_active, net.alpha, x, par);
+        self.corrections += 1;
+        rhs_blocks
+    }
+
+    /// Incremental corrections since the last full assembly.
+    pub fn corrections(&self) -> usize {
+        self.corrections
+    }
+
+    fn reassemble(
+        &mut self,
+        net: &Network,
+        x: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+        par: Par,
+    ) -> Mat<f64> {
+        let (fresh, rhs) = PatternGram::assemble(net, x, y, par);
+        *self = fresh;
+        rhs
+    }
+
+    /// Adds DᵀΦ' + ΦᵀD for the flipped entries to the lower triangle.
+    ///
+    /// For unit j flipped on rows R, block row j of DᵀΦ' is, entry (a, l(d+1)+c),
+    /// Σ_{i∈R} Δg_ij x̃_ia x̃_ic g'_il: a product of W (|R| × (d+1)², W_i,(a,c) = Δg_ij x̃_ia x̃_ic)
+    /// with the new pattern's rows G'_R (|R| × h); likewise ΦᵀD with the old pattern. This
+    /// touches (d+1)² + h numbers per row instead of building Φ's rows (h(d+1) numbers each).
+    fn correct(
+        &mut self,
+        flipped: &[Vec<usize>],
+        old_active: &[bool],
+        alpha: f64,
+        x: &DMatrix<f64>,
+        par: Par,
+    ) {
+        let d1 = x.ncols();
+        let h = flipped.len();
+        let slope = |active: bool| if active { 1.0 } else { alpha };
+        for (j, rows) in flipped.iter().enumerate() {
+            let m = rows.len();
+            if m == 0 {
+                continue;
+            }
+            let mut w = Mat::<f64>::zeros(m, d1 * d1);
+            for (r, &i) in rows.iter().enumerate() {
+                let change = slope(self.active[i * h + j]) - slope(old_active[i * h + j]);
+                for a in 0..d1 {
+                    let xa = change * x[(i, a)];
+                    for c in 0..d1 {
+                        w[(r, a * d1 + c)] = xa * x[(i, c)];
+                    }
+                }
+            }
+            // The pattern's rows, transposed (h × |R|) so that each sample's row is read and
+            // written contiguously.
+            let pattern_rows_t = |active: &[bool]| {
+                let mut t = Mat::<f64>::zeros(h, m);
+                for (r, &i) in rows.iter().enumerate() {
+                    for (out, &on) in t
+                        .as_mut()
+                        .col_mut(r)
+                        .iter_mut()
+                        .zip(&active[i * h..(i + 1) * h])
+                    {
+                        *out = slope(on);
+                    }
+                }
+                t
+            };
+            let mut with_new = Mat::<f64>::zeros(d1 * d1, h);
+            let mut with_old = Mat::<f64>::zeros(d1 * d1, h);
+            faer::linalg::matmul::matmul(
+                with_new.as_mut(),
+                faer::Accum::Replace,
+                w.transpose(),
+                pattern_rows_t(&self.active).transpose(),
+                1.0,
+                par,
+            );
+            faer::linalg::matmul::matmul(
+                with_old.as_mut(),
+                faer::Accum::Replace,
+                w.transpose(),
+                pattern_rows_t(old_active).transpose(),
+                1.0,
+                par,
+            );
+            for a in 0..d1 {
+                let r = j * d1 + a;
+                // (DᵀΦ')[r, col] lands at (r, col) for col ≤ r; (ΦᵀD)[col, r] at (col, r) for
+                // col ≥ r; col = l(d+1) + c.
+                for l in 0..h {
+                    for c in 0..d1 {
+                        let col = l * d1 + c;
+                        if col <= r {
+                            self.gram[(r, col)] += with_new[(a * d1 + c, l)];
+                        }
+                        if col >= r {
+                            self.gram[(col, r)] += with_old[(a * d1 + c, l)];
+                        }
+                    }
                 }
             }
         }
-        gram_lower(s.as_mut(), phi.as_ref().subrows(0, rows), block > 0, par);
-        add_rhs_block(
-            net,
-            x_blk,
-            y_all.subrows(start, rows),
-            g_blk.rb(),
-            rhs_blocks.as_mut(),
-            block > 0,
-            work.as_mut(),
-        );
     }
 
-    // Hadamard product with BᵀB ⊗ 11ᵀ on the lower triangle.
-    let c = net.b.transpose() * &net.b;
-    for col in 0..p {
-        let jc = col / d1;
-        for row in col..p {
-            s[(row, col)] *= c[(row / d1, jc)];
+    /// The A-system: this Gram matrix ∘ (BᵀB ⊗ 11ᵀ) with the right-hand side `rhs_blocks`
+    /// (d1 × h, as from [`PatternGram::assemble`] or [`PatternGram::update`]).
+    pub fn system(&self, net: &Network, rhs_blocks: Mat<f64>) -> ASystem {
+        let d1 = rhs_blocks.nrows();
+        let p = self.gram.nrows();
+        let c = net.b.transpose() * &net.b;
+        let mut s = Mat::<f64>::zeros(p, p);
+        for col in 0..p {
+            let jc = col / d1;
+            for row in col..p {
+                s[(row, col)] = self.gram[(row, col)] * c[(row / d1, jc)];
+            }
+        }
+        // rhs_blocks is d1 × h column-major, i.e. already stacked as rows of A.
+        let rhs = Mat::from_fn(p, 1, |r, _| rhs_blocks[(r % d1, r / d1)]);
+        ASystem { matrix: s, rhs }
+    }
+}
+
+/// Φ's rows for a block: column j(d+1)+c is g_·j ∘ x̃_·c.
+fn fill_phi(g: MatRef<'_, f64>, x_blk: MatRef<'_, f64>, mut phi: MatMut<'_, f64>) {
+    let d1 = x_blk.ncols();
+    for j in 0..g.ncols() {
+        for c in 0..d1 {
+            let col = phi.rb_mut().col_mut(j * d1 + c);
+            for ((out, g), x) in col.iter_mut().zip(g.col(j).iter()).zip(x_blk.col(c).iter()) {
+                *out = g * x;
+            }
         }
     }
-    // rhs_blocks is d1 × h column-major, i.e. already stacked as rows of A.
-    let rhs = Mat::from_fn(p, 1, |r, _| rhs_blocks[(r % d1, r / d1)]);
-    ASystem { matrix: s, rhs }
 }
 
 /// The solved A-step: new hidden weights and how the system was regularized.

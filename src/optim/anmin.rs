@@ -105,6 +105,10 @@ pub struct AnminStats {
     /// A-systems whose factorization needed a larger shift than a_shift_rel.
     pub a_shift_escalations: u32,
     pub a_steps: u32,
+    /// A-steps whose Gram matrix was assembled afresh (Cholesky only).
+    pub full_assemblies: u32,
+    /// A-steps whose Gram matrix was corrected for flipped activations instead (Cholesky only).
+    pub incremental_assemblies: u32,
     /// B-steps (trial points) evaluated in line searches, accepted or not.
     pub line_search_trials: u32,
     /// Iterations whose full step (t = 1) was rejected.
@@ -119,6 +123,9 @@ pub struct Anmin {
     /// The objective at the current network.
     objective: f64,
     stats: AnminStats,
+    /// ΦᵀΦ of the last A-step's pattern, corrected rather than rebuilt when few activations
+    /// flip (Cholesky A-steps only).
+    gram: Option<a_system::PatternGram>,
 }
 
 impl Anmin {
@@ -127,6 +134,7 @@ impl Anmin {
             cfg,
             par,
             objective: f64::INFINITY,
+            gram: None,
             stats: AnminStats {
                 a_solver: "",
                 a_shift_rel: cfg.a_shift,
@@ -202,7 +210,22 @@ impl Anmin {
             *worst = worst.max(report.relative_residual);
             Some(step)
         } else {
-            let system = a_system::assemble(net, &train.x, &train.y, self.par);
+            let rhs = match &mut self.gram {
+                Some(gram) => gram.update(net, &train.x, &train.y, self.par),
+                None => {
+                    let (gram, rhs) =
+                        a_system::PatternGram::assemble(net, &train.x, &train.y, self.par);
+                    self.gram = Some(gram);
+                    rhs
+                }
+            };
+            let gram = self.gram.as_ref().expect("set above");
+            if gram.corrections() == 0 {
+                self.stats.full_assemblies += 1;
+            } else {
+                self.stats.incremental_assemblies += 1;
+            }
+            let system = gram.system(net, rhs);
             a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
         }
     }
