@@ -29,14 +29,14 @@ mkdir -p "$out"
 # Shape decoder: every pixel is a training row (no test set, as in the paper).
 sdf_size=128
 sdf_hidden=64
-sdf_anmin_iters=100
+sdf_anmin_iters=200
 sdf_epochs=2000
 # Autoencoder: trained on noise seed 0, denoised on seed 1 (a new noise draw).
 dae_size=64
 dae_patch=8
 dae_noise=0.1
 dae_hidden=64
-dae_anmin_iters=40
+dae_anmin_iters=75
 dae_epochs=4000
 test_seed=1
 
@@ -48,10 +48,12 @@ budget_text() {
 }
 now() { date +%s.%N; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-# Figures of a run JSON: final train MSE, best train MSE (its iteration), training seconds.
+# Figures of a run JSON: why and when it stopped, final train MSE, best train MSE (its
+# iteration), training seconds.
 run_figures() {
-    jq -r '[.final.train_mse, .best.train_mse, .best.iter, .final.time_s] | @tsv' "$1" |
-        awk -F '\t' '{ printf "%.4g | %.4g (%d) | %.2f", $1, $2, $3, $4 }'
+    jq -r '[.stop_reason, .history[-1].iter, .final.train_mse, .best.train_mse, .best.iter,
+            .final.time_s] | @tsv' "$1" |
+        awk -F '\t' '{ printf "%s (%d) | %.4g | %.4g (%d) | %.2f", $1, $2, $3, $4, $5, $6 }'
 }
 # The number after `label` on stdout of render or denoise.
 field() { awk -v label="$2" 'index($0, label) { sub(".*" label, ""); print $1; exit }' "$1"; }
@@ -76,7 +78,8 @@ for opt in anmin adam sgd; do
     "$anmin" render --model "$out/sdf-$opt-model.json" --size "$sdf_size" \
         --truth "$out/sdf.csv" --out "$out/sdf-$opt.png" > "$out/sdf-$opt-render.txt"
     iou=$(field "$out/sdf-$opt-render.txt" "inside IoU")
-    sdf_rows+="| $opt | $(budget_text "$opt" "$sdf_anmin_iters" "$sdf_epochs") | $(run_figures "$out/sdf-$opt.json") | $wall | $iou |"$'\n'
+    drawn=$(jq -r .training.iter "$out/sdf-$opt-model.json")
+    sdf_rows+="| $opt | $(budget_text "$opt" "$sdf_anmin_iters" "$sdf_epochs") | $(run_figures "$out/sdf-$opt.json") | $wall | $drawn | $iou |"$'\n'
     sdf_images+="| $opt | ![$opt: predicted SDF beside the true SDF](sdf-$opt.png) |"$'\n'
 
     echo "denoising autoencoder: $opt" >&2
@@ -92,7 +95,8 @@ for opt in anmin adam sgd; do
         > "$out/dae-$opt-denoise.txt"
     psnr_noisy=$(field "$out/dae-$opt-denoise.txt" "PSNR noisy vs clean:")
     psnr_denoised=$(field "$out/dae-$opt-denoise.txt" "PSNR denoised vs clean:")
-    dae_rows+="| $opt | $(budget_text "$opt" "$dae_anmin_iters" "$dae_epochs") | $(run_figures "$out/dae-$opt.json") | $wall | $psnr_noisy | $psnr_denoised |"$'\n'
+    drawn=$(jq -r .training.iter "$out/dae-$opt-model.json")
+    dae_rows+="| $opt | $(budget_text "$opt" "$dae_anmin_iters" "$dae_epochs") | $(run_figures "$out/dae-$opt.json") | $wall | $drawn | $psnr_noisy | $psnr_denoised |"$'\n'
     dae_images+="| $opt | ![$opt: clean, noisy and denoised picture](dae-$opt.png) |"$'\n'
 done
 total=$(seconds_since "$script_start")
@@ -104,13 +108,15 @@ cat > "$out/images.md" <<MARKDOWN
 Made by \`scripts/paper_images.sh\` with $("$anmin" --version) on $(nproc) cores, $(date -u +%Y-%m-%d);
 the whole script took $total s. Every optimizer starts from the same initial network (seed
 0); Adam and SGD use their defaults (learning rate 1e-3, mini-batches of 32, SGD momentum
-0.9). The budgets give the three optimizers roughly equal training time on each task and
-keep the script to a few minutes in release mode on 2 cores. Training
+0.9). The budgets give the three optimizers roughly equal training time on each task (ANMIN
+may stop earlier, when an iteration no longer lowers the loss: "converged") and keep the
+script to a few minutes in release mode on 2 cores. Training
 time is the run JSON's \`final.time_s\` (training work only); wall time is the whole
 \`anmin train\` command, which also computes the metrics after every iteration or epoch.
 Times vary from run to run with other work on the machine; the MSEs and PSNRs do not.
-The saved model, drawn below, is the final iterate; Adam's and SGD's mini-batch noise makes
-their final MSE higher than their best epoch's.
+Adam's and SGD's mini-batch noise makes their final MSE higher than their best epoch's. The
+images, IoU and PSNRs are those of the model \`--save-model\` wrote, whose iteration (from the
+model file) is in the "model drawn" column.
 
 ### Shape decoder: signed distance field of a star
 
@@ -119,8 +125,8 @@ their final MSE higher than their best epoch's.
 every pixel a training row (\`--test-frac 0\`). IoU compares the predicted inside (field < 0)
 with the true one.
 
-| optimizer | budget | final train MSE | best train MSE (iteration) | training time (s) | wall time (s) | inside IoU |
-|---|---|---:|---:|---:|---:|---:|
+| optimizer | budget | stopped (iteration) | final train MSE | best train MSE (iteration) | training time (s) | wall time (s) | model drawn (iteration) | inside IoU |
+|---|---|---|---:|---:|---:|---:|---:|---:|
 ${sdf_rows}
 Left: the prediction; right: the truth. Blue is inside, red outside, black the zero level.
 
@@ -135,8 +141,8 @@ targets (\`--target-prefix clean_\`), h = $dae_hidden. The PSNRs are measured on
 noise draw (\`anmin denoise --seed $test_seed\`); each pixel of the denoised picture is the
 mean of the predictions of all the overlapping patches that cover it.
 
-| optimizer | budget | final train MSE | best train MSE (iteration) | training time (s) | wall time (s) | PSNR noisy (dB) | PSNR denoised (dB) |
-|---|---|---:|---:|---:|---:|---:|---:|
+| optimizer | budget | stopped (iteration) | final train MSE | best train MSE (iteration) | training time (s) | wall time (s) | model drawn (iteration) | PSNR noisy (dB) | PSNR denoised (dB) |
+|---|---|---|---:|---:|---:|---:|---:|---:|---:|
 ${dae_rows}
 Clean, noisy (seed $test_seed) and denoised.
 
