@@ -6,14 +6,16 @@
 #
 # DATA_DIR holds abalone.csv, airfoil.csv, concrete.csv, wine.csv and energy.csv (target in the
 # last column). SPLITS random splits per dataset (default 100) for the main comparison, and
-# VAL_SPLITS (default 30) for the comparison with early stopping (--val-frac 0.2). Every
+# VAL_SPLITS (default 30) for the comparison with early stopping (--val-frac 0.2) and for
+# ANMIN against LBFGS with 100 iterations each. Every
 # optimizer gets h = 64 hidden units and its default budget: ANMIN 30 iterations, Adam and SGD
 # 300 epochs, LBFGS 100 outer iterations. An interrupted reproduction resumes where it stopped
-# when run again with the same arguments. Needs cargo and python3 (standard library only).
+# when run again with the same arguments. Needs cargo, python3 (standard library only) and,
+# for the image experiments (scripts/paper_images.sh), jq.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 fi
 data_dir=$1
@@ -34,16 +36,16 @@ seconds_at_start=$SECONDS
 for name in "${datasets[@]}"; do
     file="$data_dir/$name.csv"
     [[ -f $file ]] || { echo "error: $file not found" >&2; exit 2; }
-    for variant in plain val; do
-        if [[ $variant == plain ]]; then
-            extra=(--splits "$splits")
-            out="$results/$name.json"
-        else
-            extra=(--splits "$val_splits" --val-frac 0.2)
-            out="$results/$name-val.json"
-        fi
+    for variant in main val long; do
+        opts=$optimizers
+        case $variant in
+            main) extra=(--splits "$splits"); out="$results/$name.json" ;;
+            val) extra=(--splits "$val_splits" --val-frac 0.2); out="$results/$name-val.json" ;;
+            # ANMIN and LBFGS with a larger, equal iteration budget.
+            long) opts=anmin,lbfgs; extra=(--splits "$val_splits" --iters 100); out="$results/$name-long.json" ;;
+        esac
         echo "== $name ($variant)" >&2
-        "$anmin" compare --data "$file" --hidden 64 --optimizers "$optimizers" "${extra[@]}" \
+        "$anmin" compare --data "$file" --hidden 64 --optimizers "$opts" "${extra[@]}" \
             --quiet --resume --out "$out" --plot "${out%.json}.svg" > "${out%.json}.md"
         # The per-run histories were only needed to survive an interruption.
         rm -f "$out.runs.jsonl"

@@ -95,6 +95,21 @@ def main():
                 lines.append(f"| {o} | {fmt(agg[o]['test_mse'])} | {fmt(vagg[o]['test_mse'])} | "
                              f"{fmt(vagg[o]['iters'], 3)} |")
         lines.append("")
+        long_path = os.path.join(args.results, f"{name}-long.json")
+        if os.path.exists(long_path):
+            with open(long_path) as f:
+                lagg = json.load(f)["aggregates"]
+            lines += [
+                f"ANMIN and LBFGS with 100 iterations each ({n_val} splits):",
+                "",
+                "| optimizer | train MSE | test MSE | time (s) |",
+                "|---|---:|---:|---:|",
+            ]
+            for o in ("anmin", "lbfgs"):
+                if o in lagg:
+                    lines.append(f"| {o} | {fmt(lagg[o]['train_mse'])} | {fmt(lagg[o]['test_mse'])} | "
+                                 f"{fmt(lagg[o]['time_s'], 3)} |")
+            lines.append("")
         best_train, best_test = lowest(agg, "train_mse"), lowest(agg, "test_mse")
         best_test_es = lowest(vagg, "test_mse")
         anmin_below = all(agg["anmin"]["train_mse"]["mean"] < agg[o]["train_mse"]["mean"] for o in ("sgd", "adam"))

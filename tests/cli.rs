@@ -604,3 +604,37 @@ fn validation_split_keeps_the_iterate_with_the_lowest_validation_mse() {
     assert_eq!(run["last"], *history.last().unwrap());
     assert!(plain.get("last").is_none() && plain["history"][0].get("val_mse").is_none());
 }
+
+#[test]
+fn saved_model_holds_the_final_iterate() {
+    let dir = scratch();
+    let data = write(dir.path(), "small.csv", small_csv().as_bytes());
+    let model = dir.path().join("model.json");
+    let run = {
+        let out = dir.path().join("run.json");
+        anmin()
+            .arg("train")
+            .arg("--data")
+            .arg(&data)
+            .args([
+                "--optimizer",
+                "adam",
+                "--epochs",
+                "7",
+                "--hidden",
+                "6",
+                "-q",
+                "--save-model",
+            ])
+            .arg(&model)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        serde_json::from_str::<Value>(&std::fs::read_to_string(out).unwrap()).unwrap()
+    };
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(saved["training"]["iter"], run["final"]["iter"]);
+    assert_eq!(saved["training"]["iter"], 7);
+    assert_eq!(saved["training"]["train_mse"], run["final"]["train_mse"]);
+}

@@ -180,11 +180,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         report::write_json(path, &model)
     };
     if let Some(path) = &args.save_model {
-        save(
-            path,
-            &trained.outcome.best_network,
-            &trained.outcome.best_entry,
-        )?;
+        // The parameters the run returns: the `final` entry's.
+        save(path, &trained.outcome.network, &trained.outcome.final_entry)?;
     }
     if let Some(path) = &args.save_initial_model {
         save(
