@@ -166,6 +166,37 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
         std::hint::black_box(a_system::assemble(&prob.net, x, y, Par::rayon(2)));
     });
 
+    // The incremental correction after a small move of A (a few percent of activations flip,
+    // as late in a run): flops 4·flips·(d+1)·p. The timed call includes a copy of the p × p
+    // Gram matrix, which a run does not make.
+    let (gram, _) = a_system::PatternGram::assemble(&prob.net, x, y, Par::Seq);
+    let mut moved = prob.net.clone();
+    let mut rng = seeded(1, Stream::Init);
+    moved.a += DMatrix::from_fn(h, d1, |_, _| rng.sample::<f64, _>(StandardNormal)) * 0.02;
+    let flips = prob
+        .net
+        .pre_activations(x)
+        .zip_map(&moved.pre_activations(x), |a, b| {
+            f64::from(u8::from((a > 0.0) != (b > 0.0)))
+        })
+        .sum();
+    println!(
+        "{shape}: the moved A flips {:.1}% of the activations",
+        100.0 * flips / (nf * hf)
+    );
+    bench(
+        c,
+        t,
+        &shape,
+        "A Gram correction",
+        4.0 * flips * d1f * pf,
+        || {
+            let mut g = gram.clone();
+            std::hint::black_box(g.update(&moved, x, y, Par::Seq));
+        },
+    );
+    drop(gram);
+
     let system = a_system::assemble(&prob.net, x, y, Par::Seq);
     bench(
         c,

@@ -638,3 +638,21 @@ fn saved_model_holds_the_final_iterate() {
     assert_eq!(saved["training"]["iter"], 7);
     assert_eq!(saved["training"]["train_mse"], run["final"]["train_mse"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_usual_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch();
+    let out = dir.path().join("run.json");
+    anmin()
+        .args(["train", "--iters", "1", "--hidden", "2", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // The same mode as a file created directly under this process's umask.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), mode(&reference));
+}
