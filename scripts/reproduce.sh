@@ -64,4 +64,8 @@ python3 "$root/scripts/results_md.py" \
     --results "$results" --out "$docs/RESULTS.md" --started "$started" --seconds "$elapsed" \
     --command "scripts/reproduce.sh $* (splits $splits, early-stopping splits $val_splits)" \
     --anmin "$anmin" --images "$images_md" "${datasets[@]}"
+# Keep the figures and images; the data, runs and models behind them are regenerated at will.
+if [[ -n $images_md ]]; then
+    rm -f "$docs/images/"*.csv "$docs/images/"*.json "$docs/images/"*.txt "$images_md"
+fi
 echo "wrote $docs/RESULTS.md" >&2

@@ -232,7 +232,7 @@ impl PatternGram {
             return self.reassemble(net, x, y, par);
         }
         let old_active = std::mem::replace(&mut self.active, new_active);
-        self.correct(&flipped, &old_active, net.alpha, x, par);
+        self.correct(&flipped, &old_active, net.alpha, x);
         self.corrections += 1;
         rhs_blocks
     }
@@ -266,7 +266,6 @@ impl PatternGram {
         old_active: &[bool],
         alpha: f64,
         x: &DMatrix<f64>,
-        par: Par,
     ) {
         let d1 = x.ncols();
         let h = flipped.len();
@@ -310,7 +309,7 @@ impl PatternGram {
                 w.transpose(),
                 pattern_rows_t(&self.active).transpose(),
                 1.0,
-                par,
+                Par::Seq,
             );
             faer::linalg::matmul::matmul(
                 with_old.as_mut(),
@@ -318,7 +317,7 @@ impl PatternGram {
                 w.transpose(),
                 pattern_rows_t(old_active).transpose(),
                 1.0,
-                par,
+                Par::Seq,
             );
             // (DᵀΦ')[r, col] lands at (r, col) for col ≤ r: in each column the block's d+1 rows
             // are contiguous, so they are the inner loop.
