@@ -18,7 +18,7 @@ use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, Par};
 use nalgebra::{Cholesky, DMatrix, Dyn};
 
-use super::a_system::{AStep, add_rhs_block, block_rows, pattern_block};
+use super::a_system::{AStep, block_rows, pattern_pass};
 use crate::linalg::{Shift, view};
 use crate::model::Network;
 
@@ -153,24 +153,16 @@ pub fn solve(
     let h = net.hidden();
     let p = h * d1;
     let block = block_rows(n, p.max(h * 8));
-    let a_t = net.a.transpose();
 
     // One pass: the pattern, the right-hand side, and the diagonal blocks
     // Σ_i g_ij² x̃_i x̃_iᵀ of each unit.
     let mut active = vec![false; n * h];
-    let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
     let mut diag_blocks = vec![Mat::<f64>::zeros(d1, d1); h];
-    let mut g = Mat::<f64>::zeros(block, h);
-    let mut work = Mat::<f64>::zeros(block, h);
     let mut weighted = Mat::<f64>::zeros(block, d1);
-    let (x_all, y_all) = (view(x), view(y));
-    for (b, start) in (0..n).step_by(block).enumerate() {
-        let rows = block.min(n - start);
-        let x_blk = x_all.subrows(start, rows);
-        let mut g_blk = g.as_mut().subrows_mut(0, rows);
-        pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+    let rhs_blocks = pattern_pass(net, x, y, block, |start, x_blk, g_blk| {
+        let rows = x_blk.nrows();
         for j in 0..h {
-            for (i, gv) in g_blk.rb().col(j).iter().enumerate() {
+            for (i, gv) in g_blk.col(j).iter().enumerate() {
                 active[j * n + start + i] = *gv == 1.0;
             }
             // (g ∘ X̃)ᵀ(g ∘ X̃) for unit j.
@@ -181,30 +173,25 @@ pub fn solve(
                     .col_mut(c)
                     .iter_mut()
                     .zip(x_blk.col(c).iter())
-                    .zip(g_blk.rb().col(j).iter())
+                    .zip(g_blk.col(j).iter())
                 {
                     *out = gv * x;
                 }
             }
             faer::linalg::matmul::matmul(
                 diag_blocks[j].as_mut(),
-                if b == 0 { Accum::Replace } else { Accum::Add },
+                if start == 0 {
+                    Accum::Replace
+                } else {
+                    Accum::Add
+                },
                 w.rb().transpose(),
                 w.rb(),
                 1.0,
                 Par::Seq,
             );
         }
-        add_rhs_block(
-            net,
-            x_blk,
-            y_all.subrows(start, rows),
-            g_blk.rb(),
-            rhs_blocks.as_mut(),
-            b > 0,
-            work.as_mut(),
-        );
-    }
+    });
 
     let btb = net.b.transpose() * &net.b;
     let trace: f64 = (0..h)

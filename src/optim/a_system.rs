@@ -89,6 +89,42 @@ pub(crate) fn add_rhs_block(
     at_b(rhs_blocks, x_blk, v.rb(), accumulate, Par::Seq);
 }
 
+/// Streams the samples in row blocks of `nb`: computes each block's activation pattern g
+/// (rows × h) for `net`, hands it to `visit(first row, x̃ rows, g)`, and accumulates the
+/// right-hand side, which it returns as d1 × h blocks. The one pass every A-step makes.
+pub(crate) fn pattern_pass(
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    nb: usize,
+    mut visit: impl FnMut(usize, MatRef<'_, f64>, MatRef<'_, f64>),
+) -> Mat<f64> {
+    let (n, d1) = x.shape();
+    let h = net.hidden();
+    let a_t = net.a.transpose();
+    let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
+    let mut g = Mat::<f64>::zeros(nb, h);
+    let mut work = Mat::<f64>::zeros(nb, h);
+    let (x_all, y_all) = (view(x), view(y));
+    for (block, start) in (0..n).step_by(nb).enumerate() {
+        let rows = nb.min(n - start);
+        let x_blk = x_all.subrows(start, rows);
+        let mut g_blk = g.as_mut().subrows_mut(0, rows);
+        pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+        visit(start, x_blk, g_blk.rb());
+        add_rhs_block(
+            net,
+            x_blk,
+            y_all.subrows(start, rows),
+            g_blk.rb(),
+            rhs_blocks.as_mut(),
+            block > 0,
+            work.as_mut(),
+        );
+    }
+    rhs_blocks
+}
+
 /// Assembles the A-system for the pattern of `net`'s current hidden weights, its output
 /// layer, and samples (x with the ones column, y).
 pub fn assemble(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> ASystem {
@@ -141,37 +177,19 @@ impl PatternGram {
         let h = net.hidden();
         let p = h * d1;
         let nb = block_rows(n, p);
-        let a_t = net.a.transpose();
-
         let mut gram = Mat::<f64>::zeros(p, p);
         let mut active = vec![false; n * h];
-        let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
         let mut phi = Mat::<f64>::zeros(nb, p);
-        let mut g = Mat::<f64>::zeros(nb, h);
-        let mut work = Mat::<f64>::zeros(nb, h);
-        let (x_all, y_all) = (view(x), view(y));
-        for (block, start) in (0..n).step_by(nb).enumerate() {
-            let rows = nb.min(n - start);
-            let x_blk = x_all.subrows(start, rows);
-            let mut g_blk = g.as_mut().subrows_mut(0, rows);
-            pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+        let rhs_blocks = pattern_pass(net, x, y, nb, |start, x_blk, g_blk| {
             for j in 0..h {
-                for (i, gv) in g_blk.rb().col(j).iter().enumerate() {
+                for (i, gv) in g_blk.col(j).iter().enumerate() {
                     active[(start + i) * h + j] = *gv == 1.0;
                 }
             }
-            fill_phi(g_blk.rb(), x_blk, phi.as_mut().subrows_mut(0, rows));
-            gram_lower(gram.as_mut(), phi.as_ref().subrows(0, rows), block > 0, par);
-            add_rhs_block(
-                net,
-                x_blk,
-                y_all.subrows(start, rows),
-                g_blk.rb(),
-                rhs_blocks.as_mut(),
-                block > 0,
-                work.as_mut(),
-            );
-        }
+            let rows = x_blk.nrows();
+            fill_phi(g_blk, x_blk, phi.as_mut().subrows_mut(0, rows));
+            gram_lower(gram.as_mut(), phi.as_ref().subrows(0, rows), start > 0, par);
+        });
         let gram = PatternGram {
             gram,
             active,
@@ -195,21 +213,11 @@ impl PatternGram {
             return self.reassemble(net, x, y, par);
         }
         // One pass for the new pattern, its flips, and the right-hand side.
-        let nb = block_rows(n, h * d1);
-        let a_t = net.a.transpose();
-        let mut rhs_blocks = Mat::<f64>::zeros(d1, h);
-        let mut g = Mat::<f64>::zeros(nb, h);
-        let mut work = Mat::<f64>::zeros(nb, h);
         let mut flipped: Vec<Vec<usize>> = vec![Vec::new(); h];
         let mut new_active = vec![false; n * h];
-        let (x_all, y_all) = (view(x), view(y));
-        for (block, start) in (0..n).step_by(nb).enumerate() {
-            let rows = nb.min(n - start);
-            let x_blk = x_all.subrows(start, rows);
-            let mut g_blk = g.as_mut().subrows_mut(0, rows);
-            pattern_block(net, view(&a_t), x_blk, g_blk.rb_mut());
+        let rhs_blocks = pattern_pass(net, x, y, block_rows(n, h * d1), |start, _, g_blk| {
             for (j, flips) in flipped.iter_mut().enumerate() {
-                for (i, gv) in g_blk.rb().col(j).iter().enumerate() {
+                for (i, gv) in g_blk.col(j).iter().enumerate() {
                     let at = (start + i) * h + j;
                     new_active[at] = *gv == 1.0;
                     if new_active[at] != self.active[at] {
@@ -217,16 +225,7 @@ impl PatternGram {
                     }
                 }
             }
-            add_rhs_block(
-                net,
-                x_blk,
-                y_all.subrows(start, rows),
-                g_blk.rb(),
-                rhs_blocks.as_mut(),
-                block > 0,
-                work.as_mut(),
-            );
-        }
+        });
         let total: usize = flipped.iter().map(Vec::len).sum();
         if total as f64 > max_flip_fraction(h) * (n * h) as f64 {
             return self.reassemble(net, x, y, par);
