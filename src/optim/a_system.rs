@@ -166,6 +166,15 @@ fn max_flip_fraction(hidden: usize) -> f64 {
 }
 
 impl PatternGram {
+    /// A Gram matrix of no pattern yet: the first [`PatternGram::update`] assembles afresh.
+    pub fn empty() -> PatternGram {
+        PatternGram {
+            gram: Mat::zeros(0, 0),
+            active: Vec::new(),
+            corrections: 0,
+        }
+    }
+
     /// The Gram matrix of `net`'s pattern on `x`, and the right-hand side for `y` (d1 × h).
     pub fn assemble(
         net: &Network,

@@ -24,6 +24,16 @@ pub enum Variant {
     Plain,
 }
 
+impl Variant {
+    /// The optimizer name of this variant in reports and on the command line.
+    pub fn optimizer_name(self) -> &'static str {
+        match self {
+            Variant::Safeguarded => "anmin",
+            Variant::Plain => "anmin-plain",
+        }
+    }
+}
+
 /// How the A-step's linear system is solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -123,9 +133,11 @@ pub struct Anmin {
     /// The objective at the current network.
     objective: f64,
     stats: AnminStats,
+    /// `cfg.a_solver` resolved for the problem's size (in `init`).
+    solver: ASolver,
     /// ΦᵀΦ of the last A-step's pattern, corrected rather than rebuilt when few activations
-    /// flip (Cholesky A-steps only).
-    gram: Option<a_system::PatternGram>,
+    /// flip (Cholesky A-steps only; empty until the first one).
+    gram: a_system::PatternGram,
 }
 
 impl Anmin {
@@ -134,7 +146,8 @@ impl Anmin {
             cfg,
             par,
             objective: f64::INFINITY,
-            gram: None,
+            solver: cfg.a_solver,
+            gram: a_system::PatternGram::empty(),
             stats: AnminStats {
                 a_solver: "",
                 a_shift_rel: cfg.a_shift,
@@ -177,7 +190,7 @@ impl Anmin {
         // divided by the same s and the penalty by s², so a huge B is brought to about 1 first
         // (the reported shift is then the scaled system's).
         let scaled;
-        let (net, train) = match huge_output_scale(&net.b) {
+        let (net, y) = match huge_output_scale(&net.b) {
             Some(s) => {
                 penalty = penalty / s / s;
                 scaled = (
@@ -186,20 +199,18 @@ impl Anmin {
                         b0: &net.b0 / s,
                         ..net.clone()
                     },
-                    Samples {
-                        x: train.x.clone(),
-                        y: &train.y / s,
-                    },
+                    &train.y / s,
                 );
                 (&scaled.0, &scaled.1)
             }
-            None => (net, train),
+            None => (net, &train.y),
         };
-        if self.stats.a_solver == "cg" {
+        let x = &train.x;
+        if self.solver == ASolver::Cg {
             let (step, report) = a_cg::solve(
                 net,
-                &train.x,
-                &train.y,
+                x,
+                y,
                 penalty,
                 self.cfg.a_shift,
                 self.cfg.cg_tol,
@@ -210,22 +221,13 @@ impl Anmin {
             *worst = worst.max(report.relative_residual);
             Some(step)
         } else {
-            let rhs = match &mut self.gram {
-                Some(gram) => gram.update(net, &train.x, &train.y, self.par),
-                None => {
-                    let (gram, rhs) =
-                        a_system::PatternGram::assemble(net, &train.x, &train.y, self.par);
-                    self.gram = Some(gram);
-                    rhs
-                }
-            };
-            let gram = self.gram.as_ref().expect("set above");
-            if gram.corrections() == 0 {
+            let rhs = self.gram.update(net, x, y, self.par);
+            if self.gram.corrections() == 0 {
                 self.stats.full_assemblies += 1;
             } else {
                 self.stats.incremental_assemblies += 1;
             }
-            let system = gram.system(net, rhs);
+            let system = self.gram.system(net, rhs);
             a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
         }
     }
@@ -252,15 +254,13 @@ fn huge_output_scale(b: &nalgebra::DMatrix<f64>) -> Option<f64> {
 
 impl Optimizer for Anmin {
     fn name(&self) -> &'static str {
-        match self.cfg.variant {
-            Variant::Safeguarded => "anmin",
-            Variant::Plain => "anmin-plain",
-        }
+        self.cfg.variant.optimizer_name()
     }
 
     fn init(&mut self, net: &mut Network, train: &Samples) {
         self.objective = self.objective(net, train);
-        self.stats.a_solver = match self.cfg.a_solver.resolve(net.hidden() * net.d_aug()) {
+        self.solver = self.cfg.a_solver.resolve(net.hidden() * net.d_aug());
+        self.stats.a_solver = match self.solver {
             ASolver::Cg => "cg",
             _ => "cholesky",
         };

@@ -88,10 +88,7 @@ impl OptimizerSpec {
     /// The name in run reports.
     pub fn name(&self) -> &'static str {
         match self {
-            OptimizerSpec::Anmin(cfg) => match cfg.variant {
-                anmin::Variant::Safeguarded => "anmin",
-                anmin::Variant::Plain => "anmin-plain",
-            },
+            OptimizerSpec::Anmin(cfg) => cfg.variant.optimizer_name(),
             OptimizerSpec::Sgd { .. } => "sgd",
             OptimizerSpec::Adam { .. } => "adam",
             OptimizerSpec::Lbfgs(_) => "lbfgs",
