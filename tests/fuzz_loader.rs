@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anmin::DataError;
-use anmin::data::{self, ColumnChoice, Dataset, InputColumn, Prepared, Table};
+use anmin::data::{self, Cell, ColumnChoice, Dataset, InputColumn, Prepared, Table};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -248,7 +248,17 @@ fn check_table(table: &Table, bytes: &[u8]) -> Checked {
     }
     prop_assert!(table.n_rows() >= 1);
     prop_assert_eq!(table.lines.len(), table.n_rows());
-    prop_assert!(table.records.iter().all(|r| r.len() == width));
+    // Every cell is stored, and a kept text means what the cell's class says.
+    for row in 0..table.n_rows() {
+        for col in 0..width {
+            let cell = table.cell(row, col);
+            if let Some(text) = table.text(row, col) {
+                prop_assert_eq!(cell, data::cell::parse_cell(text));
+            } else {
+                prop_assert!(matches!(cell, Cell::Number(_)), "{:?}", cell);
+            }
+        }
+    }
     let lines = line_count(bytes);
     prop_assert!(
         table.lines.windows(2).all(|w| w[0] < w[1]),
@@ -837,6 +847,16 @@ impl WellFormedCsv {
     }
 }
 
+/// Whether the table read `written` at (row, col): its text where the table kept it, else
+/// the same number, bit for bit.
+fn cell_is(table: &Table, row: usize, col: usize, written: &str) -> bool {
+    match (table.text(row, col), table.cell(row, col)) {
+        (Some(text), _) => text == written,
+        (None, Cell::Number(v)) => written.parse::<f64>().map(f64::to_bits) == Ok(v.to_bits()),
+        (None, _) => false,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The properties.
 
@@ -941,12 +961,19 @@ fn well_formed_csv_parses_to_what_was_written() {
             match Table::parse("fuzz.csv", &bytes, Some(csv.delimiter)) {
                 Ok(table) => {
                     prop_assert_eq!(&table.header, &csv.header);
-                    let parsed: Vec<Vec<String>> = table
-                        .records
-                        .iter()
-                        .map(|r| r.iter().map(str::to_owned).collect())
-                        .collect();
-                    prop_assert_eq!(parsed, records);
+                    prop_assert_eq!(table.n_rows(), records.len());
+                    for (row, record) in records.iter().enumerate() {
+                        for (col, written) in record.iter().enumerate() {
+                            prop_assert!(
+                                cell_is(&table, row, col, written),
+                                "row {} column {}: wrote {:?}, read {:?}",
+                                row,
+                                col,
+                                written,
+                                table.cell(row, col)
+                            );
+                        }
+                    }
                     prop_assert_eq!(&table.lines, &lines);
                 }
                 Err(DataError::HeaderOnly { .. }) => prop_assert!(records.is_empty()),

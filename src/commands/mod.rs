@@ -32,7 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// The table named by `--data`, or the embedded default.
 pub fn source_of(data: &DataArgs) -> Source {
     match &data.data {
-        Some(path) => Source::File(path.clone()),
+        Some(path) => Source::from_arg(path.clone()),
         None => DEFAULT_DATASET,
     }
 }

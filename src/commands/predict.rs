@@ -97,7 +97,11 @@ pub fn to_csv(p: &Predictions) -> String {
 /// `anmin predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
     let model = SavedModel::load(&args.model)?;
-    let table = Table::read(&Source::File(args.data.clone()), args.delimiter)?;
+    let table = Table::read_keeping_text(
+        &Source::from_arg(args.data.clone()),
+        args.delimiter,
+        &model.encoding.text_columns(),
+    )?;
     let predictions = predict_table(&model, &table)?;
     let csv = to_csv(&predictions);
     let summary = predictions.metrics.as_ref().map(|m| {

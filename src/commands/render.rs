@@ -130,7 +130,11 @@ fn predict_field(model: &SavedModel, x_column: usize, size: usize) -> Result<Ima
 /// The true field from a CSV with the model's input columns and its target, one row per pixel
 /// center of the `size` grid, in any order.
 fn read_truth(model: &SavedModel, x_column: usize, path: &Path, size: usize) -> Result<Image> {
-    let table = Table::read(&Source::File(path.to_path_buf()), None)?;
+    let table = Table::read_keeping_text(
+        &Source::File(path.to_path_buf()),
+        None,
+        &model.encoding.text_columns(),
+    )?;
     let not_a_grid = |message: String| DataError::NotAGrid {
         path: table.source.clone(),
         message,

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use super::cell::Cell;
 use super::table::Table;
 use crate::error::DataError;
 
@@ -77,13 +78,24 @@ impl Encoding {
         names
     }
 
+    /// The categorical input columns, whose text a table must keep to be encoded (see
+    /// [`Table::read_keeping_text`]).
+    pub fn text_columns(&self) -> Vec<String> {
+        self.inputs
+            .iter()
+            .filter(|input| matches!(input, InputColumn::Categorical { .. }))
+            .map(|input| input.name().to_owned())
+            .collect()
+    }
+
     pub fn n_features(&self) -> usize {
         self.inputs.iter().map(InputColumn::width).sum()
     }
 
-    /// Encodes the inputs of every row of `table` (columns found by name). A value this
-    /// encoding cannot represent (missing, non-numeric, unknown category) is an error naming
-    /// its line and column.
+    /// Encodes the inputs of every row of `table` (columns found by name), which must have
+    /// been read keeping the text of [`Encoding::text_columns`]. A value this encoding cannot
+    /// represent (missing, non-numeric, unknown category) is an error naming its line and
+    /// column.
     pub fn encode_inputs(&self, table: &Table) -> Result<DMatrix<f64>, DataError> {
         let rows: Vec<usize> = (0..table.n_rows()).collect();
         self.encode_rows(table, &rows)
@@ -98,20 +110,22 @@ impl Encoding {
                 .column_index(input.name())
                 .ok_or_else(|| unknown_column(table, input.name(), "model input"))?;
             for (i, &row) in rows.iter().enumerate() {
-                let cell = &table.records[row][col];
                 let at = |cell: &str| CellAt::new(table, row, col, cell);
                 match input {
                     InputColumn::Numeric { name } => {
-                        x[(i, offset)] = match parse_cell(cell) {
+                        x[(i, offset)] = match table.cell(row, col) {
                             Cell::Number(v) => v,
-                            Cell::Missing => return Err(at(cell).missing(name)),
-                            Cell::Text => return Err(at(cell).non_numeric_feature(name)),
+                            Cell::Missing(cell) => return Err(at(cell).missing(name)),
+                            Cell::Text(cell) => return Err(at(cell).non_numeric_feature(name)),
                         }
                     }
                     InputColumn::Categorical { name, categories } => {
-                        if is_missing(cell) {
+                        if let Cell::Missing(cell) = table.cell(row, col) {
                             return Err(at(cell).missing(name));
                         }
+                        let cell = table
+                            .text(row, col)
+                            .expect("categorical columns are read with their text");
                         let k = categories
                             .binary_search_by(|c| c.as_str().cmp(cell))
                             .map_err(|_| at(cell).unknown_category(name, categories))?;
@@ -132,9 +146,9 @@ impl Encoding {
             .map(|t| table.column_index(t))
             .collect::<Option<_>>()?;
         let mut y = DMatrix::zeros(table.n_rows(), cols.len());
-        for (row, record) in table.records.iter().enumerate() {
-            for (j, &col) in cols.iter().enumerate() {
-                match parse_cell(&record[col]) {
+        for (j, &col) in cols.iter().enumerate() {
+            for row in 0..table.n_rows() {
+                match table.cell(row, col) {
                     Cell::Number(v) => y[(row, j)] = v,
                     _ => return None,
                 }
@@ -167,13 +181,14 @@ impl Dataset {
 
         // Rows to keep: every used cell present and, if numeric-looking, finite.
         let mut keep = Vec::with_capacity(table.n_rows());
-        for (row, record) in table.records.iter().enumerate() {
-            let missing = used.iter().find(|&&c| is_missing(&record[c]));
+        for row in 0..table.n_rows() {
+            let missing = used.iter().find(|&&c| table.is_missing(row, c));
             match missing {
                 None => keep.push(row),
                 Some(_) if choice.drop_missing => {}
                 Some(&c) => {
-                    return Err(CellAt::new(table, row, c, &record[c]).missing(&table.header[c]));
+                    return Err(CellAt::new(table, row, c, &table.shown(row, c))
+                        .missing(&table.header[c]));
                 }
             }
         }
@@ -190,13 +205,11 @@ impl Dataset {
         let mut y = DMatrix::zeros(keep.len(), target_cols.len());
         for (j, &c) in target_cols.iter().enumerate() {
             for (i, &row) in keep.iter().enumerate() {
-                let cell = &table.records[row][c];
-                y[(i, j)] = match parse_cell(cell) {
+                y[(i, j)] = match table.cell(row, c) {
                     Cell::Number(v) => v,
                     _ => {
-                        return Err(
-                            CellAt::new(table, row, c, cell).non_numeric_target(&table.header[c])
-                        );
+                        return Err(CellAt::new(table, row, c, &table.shown(row, c))
+                            .non_numeric_target(&table.header[c]));
                     }
                 };
             }
@@ -336,7 +349,7 @@ fn check_target_magnitude(
     let max_abs = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let first_largest = values.iter().position(|v| v.abs() == max_abs);
     let row = rows[first_largest.expect("the maximum is one of the values")];
-    Err(CellAt::new(table, row, col, &table.records[row][col]).target_too_large(&table.header[col]))
+    Err(CellAt::new(table, row, col, &table.shown(row, col)).target_too_large(&table.header[col]))
 }
 
 /// Numeric when every kept value parses as a finite number; otherwise categorical.
@@ -344,39 +357,18 @@ fn infer_column(table: &Table, col: usize, rows: &[usize]) -> InputColumn {
     let name = table.header[col].clone();
     let numeric = rows
         .iter()
-        .all(|&r| matches!(parse_cell(&table.records[r][col]), Cell::Number(_)));
+        .all(|&r| matches!(table.cell(r, col), Cell::Number(_)));
     if numeric {
         return InputColumn::Numeric { name };
     }
-    let categories: BTreeSet<&str> = rows.iter().map(|&r| &table.records[r][col]).collect();
+    // Some kept cell is text, so the column kept every cell's text.
+    let categories: BTreeSet<&str> = rows
+        .iter()
+        .map(|&r| table.text(r, col).expect("columns with text cells keep their text"))
+        .collect();
     InputColumn::Categorical {
         name,
         categories: categories.into_iter().map(str::to_owned).collect(),
-    }
-}
-
-enum Cell {
-    Number(f64),
-    Missing,
-    Text,
-}
-
-/// Markers read as "no value", compared case-insensitively.
-const MISSING_MARKERS: [&str; 5] = ["", "na", "nan", "?", "null"];
-
-/// Missing: a missing marker, or a number that is not finite (`inf`, `1e999`).
-pub fn is_missing(cell: &str) -> bool {
-    matches!(parse_cell(cell), Cell::Missing)
-}
-
-fn parse_cell(cell: &str) -> Cell {
-    if MISSING_MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m)) {
-        return Cell::Missing;
-    }
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() => Cell::Number(v),
-        Ok(_) => Cell::Missing,
-        Err(_) => Cell::Text,
     }
 }
 

@@ -1,7 +1,10 @@
 //! The data pipeline: CSV text → [`Table`] → [`Dataset`] (encoded numbers) → split and
 //! standardized [`Samples`] for training.
 
+pub mod cell;
 pub mod encode;
+pub mod input;
+mod scan;
 pub mod scale;
 pub mod split;
 pub mod table;
@@ -11,7 +14,9 @@ use nalgebra::DMatrix;
 pub use encode::{ColumnChoice, Dataset, Encoding, InputColumn};
 pub use scale::Standardizer;
 pub use split::{Split, random_split};
-pub use table::{Source, Table};
+pub use cell::{Cell, is_missing};
+pub use input::Source;
+pub use table::Table;
 
 use crate::error::DataError;
 use crate::rng::Stream;
