@@ -41,7 +41,17 @@ mod tests {
     fn classes() {
         assert_eq!(parse_cell("1.5"), Cell::Number(1.5));
         assert_eq!(parse_cell("-1e300"), Cell::Number(-1e300));
-        for missing in ["", "NA", "nan", "NaN", "?", "Null", "inf", "-Infinity", "1e999"] {
+        for missing in [
+            "",
+            "NA",
+            "nan",
+            "NaN",
+            "?",
+            "Null",
+            "inf",
+            "-Infinity",
+            "1e999",
+        ] {
             assert_eq!(parse_cell(missing), Cell::Missing(missing), "{missing:?}");
         }
         for text in ["x", "n/a", "1,5", "nulls", "M"] {

@@ -187,8 +187,9 @@ impl Dataset {
                 None => keep.push(row),
                 Some(_) if choice.drop_missing => {}
                 Some(&c) => {
-                    return Err(CellAt::new(table, row, c, &table.shown(row, c))
-                        .missing(&table.header[c]));
+                    return Err(
+                        CellAt::new(table, row, c, &table.shown(row, c)).missing(&table.header[c])
+                    );
                 }
             }
         }
@@ -364,7 +365,11 @@ fn infer_column(table: &Table, col: usize, rows: &[usize]) -> InputColumn {
     // Some kept cell is text, so the column kept every cell's text.
     let categories: BTreeSet<&str> = rows
         .iter()
-        .map(|&r| table.text(r, col).expect("columns with text cells keep their text"))
+        .map(|&r| {
+            table
+                .text(r, col)
+                .expect("columns with text cells keep their text")
+        })
         .collect();
     InputColumn::Categorical {
         name,

@@ -124,7 +124,10 @@ mod tests {
 
     fn text_of(raw: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        text_stream(raw, true).unwrap().read_to_end(&mut out).unwrap();
+        text_stream(raw, true)
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 

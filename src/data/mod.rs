@@ -4,18 +4,18 @@
 pub mod cell;
 pub mod encode;
 pub mod input;
-mod scan;
 pub mod scale;
+mod scan;
 pub mod split;
 pub mod table;
 
 use nalgebra::DMatrix;
 
+pub use cell::{Cell, is_missing};
 pub use encode::{ColumnChoice, Dataset, Encoding, InputColumn};
+pub use input::Source;
 pub use scale::Standardizer;
 pub use split::{Split, random_split};
-pub use cell::{Cell, is_missing};
-pub use input::Source;
 pub use table::Table;
 
 use crate::error::DataError;

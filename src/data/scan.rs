@@ -168,7 +168,11 @@ impl ScanState {
     /// TSV row of empty fields is a tab). Positions must not decrease between calls: line ends
     /// before `offset` are forgotten.
     pub(crate) fn line_of(&mut self, offset: u64) -> u64 {
-        while self.line_ends.front().is_some_and(|&(_, end)| end <= offset) {
+        while self
+            .line_ends
+            .front()
+            .is_some_and(|&(_, end)| end <= offset)
+        {
             self.line_ends.pop_front();
             self.passed += 1;
         }

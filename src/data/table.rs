@@ -143,7 +143,9 @@ impl Table {
         match source {
             Source::File(path) => {
                 let first = input::open_file(path).map_err(cannot_read)?;
-                parse_stream(&name, first, delimiter, keep, &mut || input::open_file(path))
+                parse_stream(&name, first, delimiter, keep, &mut || {
+                    input::open_file(path)
+                })
             }
             Source::Stdin => {
                 let spool = Spool::new().map_err(cannot_read)?;
@@ -268,10 +270,12 @@ fn parse_stream<'a>(
         .collect();
     let mut columns: Vec<Column> = builders.into_iter().map(|b| b.column).collect();
     if !reread.is_empty() {
-        let texts = reread_texts(reopen, delimiter, header.len(), lines.len(), &reread)
-            .map_err(|e| DataError::Open {
-                path: name.into(),
-                source: e,
+        let texts =
+            reread_texts(reopen, delimiter, header.len(), lines.len(), &reread).map_err(|e| {
+                DataError::Open {
+                    path: name.into(),
+                    source: e,
+                }
             })?;
         for (&c, texts) in reread.iter().zip(texts) {
             columns[c].texts = Some(texts);
