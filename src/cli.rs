@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::images::shapes::Shape;
+use crate::optim::a_sample::SampleMode;
 use crate::optim::anmin::{ASolver, Variant};
 
 #[derive(Debug, Parser)]
@@ -134,10 +135,19 @@ pub struct OptimArgs {
     /// [default: 1e-8]
     #[arg(long, value_parser = parse_nonnegative)]
     pub tol: Option<f64>,
-    /// ANMIN's A-step solver: Cholesky while the h(d+1) × h(d+1) matrix fits in 1 GiB,
-    /// matrix-free conjugate gradients above [default: auto]
+    /// ANMIN's A-step solver [default: auto: dual when n·k < h(d+1) and cheaper, sampled when
+    /// n > 4 samples' worth of rows, Cholesky while the h(d+1)-square matrix fits in 1 GiB,
+    /// conjugate gradients above]
     #[arg(long, value_enum)]
     pub a_solver: Option<ASolver>,
+    /// ANMIN with a sampled A-step: assemble the system from this many times h(d+1) rows
+    /// [default: 4]
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub a_sample_factor: Option<usize>,
+    /// ANMIN with a sampled A-step: a fresh sample of rows every iteration, or one fixed sample
+    /// [default: fresh]
+    #[arg(long, value_enum)]
+    pub a_sample: Option<SampleMode>,
     /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor
     /// [default: 1e-3]
     #[arg(long, value_parser = parse_positive)]
@@ -294,6 +304,31 @@ pub enum GenCommand {
     Sdf(GenSdfArgs),
     /// Patches of a synthetic picture with Gaussian noise: rows noisy_0..,clean_0..
     Dae(GenDaeArgs),
+    /// Regression data from a random two-layer ReLU network plus Gaussian noise: rows
+    /// x0..,y (for scale measurements; a .gz --out is gzip-compressed)
+    Teacher(GenTeacherArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenTeacherArgs {
+    /// Rows to write
+    #[arg(long, value_parser = parse_positive_usize)]
+    pub rows: usize,
+    /// Input features d, drawn from N(0, 1)
+    #[arg(long, default_value_t = 16, value_parser = parse_positive_usize)]
+    pub features: usize,
+    /// Hidden units of the teacher network
+    #[arg(long, default_value_t = 16, value_parser = parse_positive_usize)]
+    pub hidden: usize,
+    /// Standard deviation of the Gaussian noise added to the target
+    #[arg(long, default_value_t = 0.1, value_parser = parse_nonnegative)]
+    pub noise: f64,
+    /// Seed of the teacher, the inputs and the noise
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write the CSV to this file (gzip-compressed when it ends in .gz)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Encoding, Standardizer};
 use crate::error::{Error, Result};
+use crate::rows::{ROW_BLOCK, fold_row_blocks};
 
 /// Network parameters. Inputs are augmented samples x̃ = [x; 1], so the hidden bias is the
 /// last column of `a`.
@@ -91,7 +92,28 @@ impl Network {
 
     /// Predictions for augmented inputs `x` (n × (d+1)), n × k.
     pub fn predict(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        self.output_from_hidden(&self.hidden_outputs(x))
+        self.predict_par(x, faer::Par::Seq)
+    }
+
+    /// [`Network::predict`] over blocks of rows, in parallel when `par` allows: the hidden
+    /// outputs (n × h) are never all in memory at once.
+    pub fn predict_par(&self, x: &DMatrix<f64>, par: faer::Par) -> DMatrix<f64> {
+        let n = x.nrows();
+        if n <= ROW_BLOCK {
+            return self.output_from_hidden(&self.hidden_outputs(x));
+        }
+        let out = DMatrix::zeros(n, self.outputs());
+        fold_row_blocks(
+            n,
+            par,
+            out,
+            |start, rows| {
+                let mut z = x.rows(start, rows) * self.a.transpose();
+                self.activate(&mut z);
+                (start, self.output_from_hidden(&z))
+            },
+            |out, (start, block)| out.rows_mut(start, block.nrows()).copy_from(&block),
+        )
     }
 
     pub fn is_finite(&self) -> bool {

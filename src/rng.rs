@@ -16,6 +16,10 @@ pub enum Stream {
     Validation = 4,
     /// The pixel noise of the denoising-autoencoder picture (`gen dae`, `denoise`).
     Noise = 5,
+    /// The teacher network, inputs and noise of `gen teacher`.
+    Teacher = 6,
+    /// The rows a subsampled ANMIN A-step is assembled from.
+    ASample = 7,
 }
 
 /// The generator for `stream` under the user's `seed`.

@@ -1,8 +1,11 @@
-//! `anmin gen`: the CSV data of the image experiments.
+//! `anmin gen`: the CSV data of the image experiments, and teacher-network data for scale
+//! measurements.
 
 use std::fmt::Write;
 
-use crate::cli::{GenArgs, GenCommand, GenDaeArgs, GenSdfArgs, NoisyPictureArgs};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::cli::{GenArgs, GenCommand, GenDaeArgs, GenSdfArgs, GenTeacherArgs, NoisyPictureArgs};
 use crate::error::{Error, Result};
 use crate::images::patches::{
     CLEAN_PREFIX, NOISY_PREFIX, column_names, patch_corners, patch_values,
@@ -10,12 +13,14 @@ use crate::images::patches::{
 use crate::images::synthetic::{add_noise, clean_picture};
 use crate::images::{Image, center_x, center_y, edt};
 use crate::report;
+use crate::rng::{Stream, seeded};
 
 /// `anmin gen sdf|dae`.
 pub fn run(args: &GenArgs) -> Result<()> {
     match &args.data {
         GenCommand::Sdf(args) => gen_sdf(args),
         GenCommand::Dae(args) => gen_dae(args),
+        GenCommand::Teacher(args) => gen_teacher(args),
     }
 }
 
@@ -96,4 +101,69 @@ pub fn dae_csv(args: &GenDaeArgs) -> Result<String> {
 
 fn gen_dae(args: &GenDaeArgs) -> Result<()> {
     report::write_atomic(&args.out, dae_csv(args)?.as_bytes())
+}
+
+/// The most values `gen teacher` writes (the CSV is built in memory: about 10 bytes a value).
+const MAX_TEACHER_VALUES: usize = 1 << 26;
+
+/// The CSV of `anmin gen teacher`: columns x0 … x{d−1}, y; one row per sample. Inputs are
+/// N(0, 1); the teacher is f(x) = B relu(A [x; 1]) with A ~ N(0, 1/(d+1)) (as `anmin`
+/// initializes) and B ~ N(0, 1/H), so f has about unit scale; y = f(x) + noise·N(0, 1).
+/// Values are written with six decimals, and the file is what defines the data.
+pub fn teacher_csv(args: &GenTeacherArgs) -> Result<String> {
+    let (n, d, h) = (args.rows, args.features, args.hidden);
+    let values = n.saturating_mul(d + 1);
+    if values > MAX_TEACHER_VALUES {
+        return Err(Error::usage(format!(
+            "--rows {n} --features {d} would write {values} values, more than \
+             {MAX_TEACHER_VALUES}; generate fewer rows or features"
+        )));
+    }
+    let mut rng = seeded(args.seed, Stream::Teacher);
+    let mut normal = move || -> f64 { StandardNormal.sample(&mut rng) };
+    let a_sd = (1.0 / (d + 1) as f64).sqrt();
+    let a: Vec<f64> = (0..h * (d + 1)).map(|_| a_sd * normal()).collect();
+    let b: Vec<f64> = (0..h).map(|_| normal() / (h as f64).sqrt()).collect();
+    let mut csv = String::with_capacity(values * 10);
+    let header: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
+    csv.push_str(&header.join(","));
+    csv.push_str(",y\n");
+    let mut x = vec![0.0; d];
+    for _ in 0..n {
+        for v in x.iter_mut() {
+            *v = normal();
+            write!(csv, "{v:.6},").expect("writing to a String");
+        }
+        // Rounded as written, so that the target is the teacher's value at the file's inputs.
+        for v in x.iter_mut() {
+            *v = format!("{v:.6}")
+                .parse()
+                .expect("a formatted number parses");
+        }
+        let f: f64 = (0..h)
+            .map(|j| {
+                let row = &a[j * (d + 1)..(j + 1) * (d + 1)];
+                let z = row[d] + row[..d].iter().zip(&x).map(|(w, v)| w * v).sum::<f64>();
+                b[j] * z.max(0.0)
+            })
+            .sum();
+        writeln!(csv, "{:.6}", f + args.noise * normal()).expect("writing to a String");
+    }
+    Ok(csv)
+}
+
+fn gen_teacher(args: &GenTeacherArgs) -> Result<()> {
+    let csv = teacher_csv(args)?;
+    let gzip = args.out.extension().is_some_and(|e| e == "gz");
+    if !gzip {
+        return report::write_atomic(&args.out, csv.as_bytes());
+    }
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write as _;
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    let compressed = encoder
+        .write_all(csv.as_bytes())
+        .and_then(|_| encoder.finish())
+        .expect("compressing in memory");
+    report::write_atomic(&args.out, &compressed)
 }

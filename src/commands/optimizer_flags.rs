@@ -21,6 +21,12 @@ fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [Optimizer
         ("--tol", args.tol.is_some(), &[Anmin, AnminPlain]),
         ("--a-solver", args.a_solver.is_some(), &[Anmin, AnminPlain]),
         ("--cg-tol", args.cg_tol.is_some(), &[Anmin, AnminPlain]),
+        (
+            "--a-sample-factor",
+            args.a_sample_factor.is_some(),
+            &[Anmin, AnminPlain],
+        ),
+        ("--a-sample", args.a_sample.is_some(), &[Anmin, AnminPlain]),
         ("--lr", args.lr.is_some(), &[Sgd, Adam, Lbfgs]),
         ("--momentum", args.momentum.is_some(), &[Sgd]),
         ("--batch-size", args.batch_size.is_some(), &[Sgd, Adam]),
@@ -53,6 +59,8 @@ pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
         tol: args.tol.filter(|_| takes("--tol")),
         a_solver: args.a_solver.filter(|_| takes("--a-solver")),
         cg_tol: args.cg_tol.filter(|_| takes("--cg-tol")),
+        a_sample_factor: args.a_sample_factor.filter(|_| takes("--a-sample-factor")),
+        a_sample: args.a_sample.filter(|_| takes("--a-sample")),
         ridge: args.ridge,
         lr: args.lr.filter(|_| takes("--lr")),
         momentum: args.momentum.filter(|_| takes("--momentum")),
@@ -119,6 +127,9 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
                 ridge,
                 a_solver: args.a_solver.unwrap_or(defaults.a_solver),
                 cg_tol: args.cg_tol.unwrap_or(defaults.cg_tol),
+                a_sample_factor: args.a_sample_factor.unwrap_or(defaults.a_sample_factor),
+                a_sample: args.a_sample.unwrap_or(defaults.a_sample),
+                seed,
                 ..defaults
             };
             (OptimizerSpec::Anmin(cfg), args.iters.unwrap_or(30))

@@ -10,7 +10,8 @@
 use faer::Par;
 use serde::Serialize;
 
-use super::{Optimizer, StepStatus, a_cg, a_system, output_layer};
+use super::a_sample::{RowSample, SampleMode};
+use super::{Optimizer, StepStatus, a_cg, a_dual, a_system, output_layer};
 use crate::data::Samples;
 use crate::model::Network;
 
@@ -38,13 +39,19 @@ impl Variant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ASolver {
-    /// Cholesky while the h(d+1) × h(d+1) matrix fits in 1 GiB (h(d+1) ≤ 11585), conjugate
-    /// gradients above.
+    /// By size: dual when there are fewer residuals n·k than hidden weights h(d+1) and it is
+    /// cheaper; sampled when n exceeds 4 samples' worth of rows; Cholesky while the
+    /// h(d+1)-square matrix fits in 1 GiB; conjugate gradients above.
     Auto,
     /// Assemble the h(d+1) × h(d+1) matrix and factor it: exact, O((h(d+1))²) memory.
     Cholesky,
     /// Matrix-free preconditioned conjugate gradients, warm-started from the current A.
     Cg,
+    /// The exact dual form: an (n·k)-square system, for wide data (n·k < h(d+1)).
+    Dual,
+    /// Cholesky on the system of a random sample of rows (--a-sample-factor × h(d+1)),
+    /// for tall data; the line search on all rows keeps the loss monotone.
+    Sampled,
 }
 
 /// Above this many hidden weights `auto` switches to conjugate gradients: the p × p matrix
@@ -53,13 +60,53 @@ pub enum ASolver {
 /// 4·n·p flops) per A-step, which costs as much as the n·p² assembly even at p ≈ 3500.
 pub const AUTO_CG_ABOVE: usize = 11585;
 
+/// `auto` samples rows when there are more than this many samples' worth of them.
+pub const AUTO_SAMPLE_ABOVE: usize = 4;
+
+/// `auto` uses the dual form only while its (n·k)-square matrix fits in 1 GiB.
+const AUTO_DUAL_MAX: usize = 11585;
+
+/// The sizes that choose a solver.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemSize {
+    /// Training samples n.
+    pub rows: usize,
+    pub hidden: usize,
+    /// Inputs per sample, d + 1.
+    pub d_aug: usize,
+    pub outputs: usize,
+}
+
 impl ASolver {
-    /// The solver actually used for `p` = h(d+1) unknowns.
-    pub fn resolve(self, p: usize) -> ASolver {
+    /// The solver actually used for a problem of `size` when a sampled A-step would assemble
+    /// `sample_rows` rows.
+    pub fn resolve(self, size: ProblemSize, sample_rows: usize) -> ASolver {
+        let ProblemSize {
+            rows: n,
+            hidden: h,
+            d_aug: d1,
+            outputs: k,
+        } = size;
+        let p = h * d1;
+        let primal = n as f64 * (p as f64).powi(2) + (p as f64).powi(3) / 3.0;
+        let dual_fits = n * k < p && n * k <= AUTO_DUAL_MAX;
         match self {
+            ASolver::Auto if dual_fits && a_dual::flops(n, h, k) < primal => ASolver::Dual,
             ASolver::Auto if p > AUTO_CG_ABOVE => ASolver::Cg,
+            ASolver::Auto if n > AUTO_SAMPLE_ABOVE * sample_rows => ASolver::Sampled,
             ASolver::Auto => ASolver::Cholesky,
             other => other,
+        }
+    }
+
+    /// The name in the run JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ASolver::Auto => "auto",
+            ASolver::Cholesky => "cholesky",
+            ASolver::Cg => "cg",
+            ASolver::Dual => "dual",
+            ASolver::Sampled => "sampled",
         }
     }
 }
@@ -81,6 +128,11 @@ pub struct AnminConfig {
     pub cg_tol: f64,
     /// At most this many conjugate-gradient iterations per A-step.
     pub cg_max_iters: usize,
+    /// The sampled A-step assembles `a_sample_factor` × h(d+1) rows.
+    pub a_sample_factor: usize,
+    pub a_sample: SampleMode,
+    /// Seeds the sampled rows.
+    pub seed: u64,
 }
 
 impl Default for AnminConfig {
@@ -94,6 +146,9 @@ impl Default for AnminConfig {
             a_solver: ASolver::Auto,
             cg_tol: 1e-3,
             cg_max_iters: 1000,
+            a_sample_factor: 4,
+            a_sample: SampleMode::Fresh,
+            seed: 0,
         }
     }
 }
@@ -101,8 +156,14 @@ impl Default for AnminConfig {
 /// Counters reported in the run JSON.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AnminStats {
-    /// "cholesky" or "cg", as `a_solver` resolved for this problem's size.
+    /// "cholesky", "cg", "dual" or "sampled", as `a_solver` resolved for this problem's size.
     pub a_solver: &'static str,
+    /// Rows of each sampled A-system (sampled only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a_sample_rows: Option<usize>,
+    /// "fixed" or "fresh" (sampled only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a_sample: Option<&'static str>,
     /// Conjugate-gradient iterations over all A-steps (CG only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cg_iterations: Option<usize>,
@@ -138,6 +199,10 @@ pub struct Anmin {
     /// ΦᵀΦ of the last A-step's pattern, corrected rather than rebuilt when few activations
     /// flip (Cholesky A-steps only; empty until the first one).
     gram: a_system::PatternGram,
+    /// X̃X̃ᵀ of the training inputs (dual A-steps only; computed at the first).
+    kernel: Option<a_dual::Kernel>,
+    /// The rows of sampled A-steps (set in `init` when sampling).
+    sample: Option<RowSample>,
 }
 
 impl Anmin {
@@ -148,6 +213,8 @@ impl Anmin {
             objective: f64::INFINITY,
             solver: cfg.a_solver,
             gram: a_system::PatternGram::empty(),
+            kernel: None,
+            sample: None,
             stats: AnminStats {
                 a_solver: "",
                 a_shift_rel: cfg.a_shift,
@@ -163,7 +230,7 @@ impl Anmin {
 
     /// The objective MSE + λ(‖A‖² + ‖B‖²) at `net`.
     pub fn objective(&self, net: &Network, train: &Samples) -> f64 {
-        let mse = crate::metrics::mse(&net.predict(&train.x), &train.y);
+        let mse = crate::metrics::mse(&net.predict_par(&train.x, self.par), &train.y);
         mse + self.penalty_term(net)
     }
 
@@ -171,12 +238,7 @@ impl Anmin {
     fn with_hidden(&self, net: &mut Network, a: nalgebra::DMatrix<f64>, train: &Samples) -> f64 {
         net.a = a;
         let nk = (train.n() * train.k()) as f64;
-        let fit = output_layer::fit(
-            net.hidden_outputs(&train.x),
-            &train.y,
-            nk * self.cfg.ridge,
-            self.par,
-        );
+        let fit = output_layer::fit_network(net, &train.x, &train.y, nk * self.cfg.ridge, self.par);
         net.b = fit.b;
         net.b0 = fit.b0;
         fit.sse / nk + self.penalty_term(net)
@@ -206,30 +268,60 @@ impl Anmin {
             None => (net, &train.y),
         };
         let x = &train.x;
-        if self.solver == ASolver::Cg {
-            let (step, report) = a_cg::solve(
-                net,
-                x,
-                y,
-                penalty,
-                self.cfg.a_shift,
-                self.cfg.cg_tol,
-                self.cfg.cg_max_iters,
-            )?;
-            *self.stats.cg_iterations.get_or_insert(0) += report.iterations;
-            let worst = self.stats.cg_max_relative_residual.get_or_insert(0.0);
-            *worst = worst.max(report.relative_residual);
-            Some(step)
-        } else {
-            let rhs = self.gram.update(net, x, y, self.par);
-            if self.gram.corrections() == 0 {
-                self.stats.full_assemblies += 1;
-            } else {
-                self.stats.incremental_assemblies += 1;
+        match self.solver {
+            ASolver::Cg => {
+                let (step, report) = a_cg::solve(
+                    net,
+                    x,
+                    y,
+                    penalty,
+                    self.cfg.a_shift,
+                    self.cfg.cg_tol,
+                    self.cfg.cg_max_iters,
+                )?;
+                *self.stats.cg_iterations.get_or_insert(0) += report.iterations;
+                let worst = self.stats.cg_max_relative_residual.get_or_insert(0.0);
+                *worst = worst.max(report.relative_residual);
+                Some(step)
             }
-            let system = self.gram.system(net, rhs);
-            a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
+            ASolver::Dual => {
+                let kernel = self
+                    .kernel
+                    .get_or_insert_with(|| a_dual::Kernel::new(x, self.par));
+                a_dual::solve(kernel, net, x, y, penalty, self.cfg.a_shift, self.par)
+            }
+            ASolver::Sampled => {
+                let sample = self.sample.as_mut().expect("set in init");
+                let (rows, changed) = sample.next_rows();
+                let (xs, ys) = (x.select_rows(rows), y.select_rows(rows));
+                if changed {
+                    // Other rows: the last pattern's Gram matrix says nothing about them.
+                    self.gram = a_system::PatternGram::empty();
+                }
+                // The sample's system is the whole one scaled by m/n: so is the penalty.
+                let penalty = penalty * rows.len() as f64 / train.n() as f64;
+                self.cholesky_step(net, &xs, &ys, penalty)
+            }
+            ASolver::Cholesky | ASolver::Auto => self.cholesky_step(net, x, y, penalty),
         }
+    }
+
+    /// The A-step by assembling (or correcting) the Gram matrix on (x, y) and factoring.
+    fn cholesky_step(
+        &mut self,
+        net: &Network,
+        x: &nalgebra::DMatrix<f64>,
+        y: &nalgebra::DMatrix<f64>,
+        penalty: f64,
+    ) -> Option<a_system::AStep> {
+        let rhs = self.gram.update(net, x, y, self.par);
+        if self.gram.corrections() == 0 {
+            self.stats.full_assemblies += 1;
+        } else {
+            self.stats.incremental_assemblies += 1;
+        }
+        let system = self.gram.system(net, rhs);
+        a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
     }
 
     fn converged(&self, before: f64, after: f64) -> bool {
@@ -259,11 +351,21 @@ impl Optimizer for Anmin {
 
     fn init(&mut self, net: &mut Network, train: &Samples) {
         self.objective = self.objective(net, train);
-        self.solver = self.cfg.a_solver.resolve(net.hidden() * net.d_aug());
-        self.stats.a_solver = match self.solver {
-            ASolver::Cg => "cg",
-            _ => "cholesky",
+        let size = ProblemSize {
+            rows: train.n(),
+            hidden: net.hidden(),
+            d_aug: net.d_aug(),
+            outputs: net.outputs(),
         };
+        let sample_rows = self.cfg.a_sample_factor * net.hidden() * net.d_aug();
+        self.solver = self.cfg.a_solver.resolve(size, sample_rows);
+        self.stats.a_solver = self.solver.name();
+        if self.solver == ASolver::Sampled {
+            let sample = RowSample::new(train.n(), sample_rows, self.cfg.a_sample, self.cfg.seed);
+            self.stats.a_sample_rows = Some(sample.size());
+            self.stats.a_sample = Some(self.cfg.a_sample.name());
+            self.sample = Some(sample);
+        }
     }
 
     fn step(&mut self, net: &mut Network, train: &Samples) -> StepStatus {

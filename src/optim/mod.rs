@@ -5,6 +5,8 @@
 //! timing, metrics, the history, the best iterate, stopping, and progress reporting.
 
 pub mod a_cg;
+pub mod a_dual;
+pub mod a_sample;
 pub mod a_system;
 pub mod adam;
 pub mod anmin;
@@ -154,14 +156,14 @@ pub struct RunOutcome {
 /// The network every optimizer starts from for a given random hidden layer: the output layer
 /// fitted by least squares (a B-step without penalty).
 pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
-    let fit = output_layer::fit(net.hidden_outputs(&train.x), &train.y, 0.0, par);
+    let fit = output_layer::fit_network(&net, &train.x, &train.y, 0.0, par);
     net.b = fit.b;
     net.b0 = fit.b0;
     net
 }
 
-fn evaluate(net: &Network, samples: &Samples) -> Metrics {
-    metrics::evaluate(&net.predict(&samples.x), &samples.y)
+fn evaluate(net: &Network, samples: &Samples, par: Par) -> Metrics {
+    metrics::evaluate(&net.predict_par(&samples.x, par), &samples.y)
 }
 
 /// Metrics of one network on the training set and, when present, validation and test sets.
@@ -235,9 +237,9 @@ pub fn train_with_validation(
     let mut elapsed = started.elapsed();
 
     let measure = |net: &Network| Measured {
-        train: evaluate(net, train),
-        val: val.map(|v| evaluate(net, v)),
-        test: test.map(|t| evaluate(net, t)),
+        train: evaluate(net, train, par),
+        val: val.map(|v| evaluate(net, v, par)),
+        test: test.map(|t| evaluate(net, t, par)),
     };
     let explosion = explosion_threshold(&train.y);
     let first = measure(&net).entry(0, elapsed);

@@ -5,6 +5,8 @@ use faer::{Mat, Par};
 use nalgebra::{DMatrix, DVector};
 
 use crate::linalg::{at_b, gram_lower, solve_psd_shifted, view, view_mut};
+use crate::model::Network;
+use crate::rows::{ROW_BLOCK, fold_row_blocks};
 
 /// A fitted output layer and its sum of squared errors on the fitting data.
 #[derive(Debug, Clone)]
@@ -44,7 +46,171 @@ pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> Out
     gram_lower(gram.as_mut(), view(&h), false, par);
     let mut rhs = Mat::<f64>::zeros(width, k);
     at_b(rhs.as_mut(), view(&h), view(&y_c), false, par);
+    let (b, b0) = solve_centered(
+        &Moments {
+            rows: n,
+            h_mean,
+            y_mean,
+            gram,
+            cross: rhs,
+        },
+        penalty,
+        par,
+    );
 
+    // Residuals of the centered problem equal those of the original one.
+    let mut resid = y_c;
+    {
+        let b_t = b.transpose();
+        faer::linalg::matmul::matmul(
+            view_mut(&mut resid),
+            faer::Accum::Add,
+            view(&h),
+            view(&b_t),
+            -1.0,
+            par,
+        );
+    }
+    let sse = if n == 0 { 0.0 } else { resid.norm_squared() };
+    OutputFit { b, b0, sse }
+}
+
+/// [`fit`] on the hidden outputs of `net` for inputs `x`, computed block by block of rows (in
+/// parallel when `par` allows) so that the n × h hidden outputs are never all in memory. Up
+/// to one block of rows it is exactly [`fit`].
+pub fn fit_network(
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    penalty: f64,
+    par: Par,
+) -> OutputFit {
+    let n = x.nrows();
+    if n <= ROW_BLOCK {
+        return fit(net.hidden_outputs(x), y, penalty, par);
+    }
+    let (h, k) = (net.hidden(), y.ncols());
+    let hidden = |start: usize, rows: usize| {
+        let mut z = x.rows(start, rows) * net.a.transpose();
+        net.activate(&mut z);
+        z
+    };
+    let moments = fold_row_blocks(
+        n,
+        par,
+        Moments::empty(h, k),
+        |start, rows| Moments::of_block(hidden(start, rows), &y.rows(start, rows).into_owned()),
+        Moments::merge,
+    );
+    let (b, b0) = solve_centered(&moments, penalty, par);
+    let sse = fold_row_blocks(
+        n,
+        par,
+        0.0,
+        |start, rows| {
+            let mut resid = y.rows(start, rows).into_owned();
+            let fitted = hidden(start, rows) * b.transpose();
+            for (c, mut col) in resid.column_iter_mut().enumerate() {
+                for (r, f) in col.iter_mut().zip(fitted.column(c).iter()) {
+                    *r -= f + b0[c];
+                }
+            }
+            resid.norm_squared()
+        },
+        |sse, block| *sse += block,
+    );
+    OutputFit { b, b0, sse }
+}
+
+/// Means and centered second moments of hidden outputs and targets over some rows.
+struct Moments {
+    rows: usize,
+    h_mean: Vec<f64>,
+    y_mean: Vec<f64>,
+    /// Σ (h_i − h̄)(h_i − h̄)ᵀ, lower triangle.
+    gram: Mat<f64>,
+    /// Σ (h_i − h̄)(y_i − ȳ)ᵀ.
+    cross: Mat<f64>,
+}
+
+impl Moments {
+    fn empty(h: usize, k: usize) -> Moments {
+        Moments {
+            rows: 0,
+            h_mean: vec![0.0; h],
+            y_mean: vec![0.0; k],
+            gram: Mat::zeros(h, h),
+            cross: Mat::zeros(h, k),
+        }
+    }
+
+    /// The moments of one block of hidden outputs `hb` and targets `yb`.
+    fn of_block(mut hb: DMatrix<f64>, yb: &DMatrix<f64>) -> Moments {
+        let (rows, h) = hb.shape();
+        let k = yb.ncols();
+        let h_mean: Vec<f64> = hb.column_iter().map(|c| c.mean()).collect();
+        let y_mean: Vec<f64> = yb.column_iter().map(|c| c.mean()).collect();
+        for (mut col, m) in hb.column_iter_mut().zip(&h_mean) {
+            col.add_scalar_mut(-m);
+        }
+        let mut yc = yb.clone();
+        for (mut col, m) in yc.column_iter_mut().zip(&y_mean) {
+            col.add_scalar_mut(-m);
+        }
+        let mut gram = Mat::<f64>::zeros(h, h);
+        gram_lower(gram.as_mut(), view(&hb), false, Par::Seq);
+        let mut cross = Mat::<f64>::zeros(h, k);
+        at_b(cross.as_mut(), view(&hb), view(&yc), false, Par::Seq);
+        Moments {
+            rows,
+            h_mean,
+            y_mean,
+            gram,
+            cross,
+        }
+    }
+
+    /// Adds the rows of `other` (the pairwise update of Chan, Golub and LeVeque): centered
+    /// sums of two parts add, plus the product of the differences of their means.
+    fn merge(&mut self, other: Moments) {
+        let (na, nb) = (self.rows as f64, other.rows as f64);
+        let total = na + nb;
+        let dh: Vec<f64> = (0..self.h_mean.len())
+            .map(|j| other.h_mean[j] - self.h_mean[j])
+            .collect();
+        let dy: Vec<f64> = (0..self.y_mean.len())
+            .map(|c| other.y_mean[c] - self.y_mean[c])
+            .collect();
+        let weight = na * nb / total;
+        let h = dh.len();
+        for col in 0..h {
+            for row in col..h {
+                self.gram[(row, col)] += other.gram[(row, col)] + weight * dh[row] * dh[col];
+            }
+            for c in 0..dy.len() {
+                self.cross[(col, c)] += other.cross[(col, c)] + weight * dh[col] * dy[c];
+            }
+        }
+        for (m, d) in self.h_mean.iter_mut().zip(&dh) {
+            *m += d * nb / total;
+        }
+        for (m, d) in self.y_mean.iter_mut().zip(&dy) {
+            *m += d * nb / total;
+        }
+        self.rows += other.rows;
+    }
+}
+
+/// (B, b0) from the centered normal equations.
+fn solve_centered(moments: &Moments, penalty: f64, par: Par) -> (DMatrix<f64>, DVector<f64>) {
+    let Moments {
+        h_mean,
+        y_mean,
+        gram,
+        cross: rhs,
+        ..
+    } = moments;
+    let (width, k) = rhs.shape();
     // Unit-diagonal scaling; columns with no variation are left out.
     let norms: Vec<f64> = (0..width).map(|j| gram[(j, j)].max(0.0).sqrt()).collect();
     let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(*v));
@@ -78,22 +244,7 @@ pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> Out
     let b0 = DVector::from_fn(k, |c, _| {
         y_mean[c] - (0..width).map(|j| b[(c, j)] * h_mean[j]).sum::<f64>()
     });
-
-    // Residuals of the centered problem equal those of the original one.
-    let mut resid = y_c;
-    {
-        let b_t = b.transpose();
-        faer::linalg::matmul::matmul(
-            view_mut(&mut resid),
-            faer::Accum::Add,
-            view(&h),
-            view(&b_t),
-            -1.0,
-            par,
-        );
-    }
-    let sse = if n == 0 { 0.0 } else { resid.norm_squared() };
-    OutputFit { b, b0, sse }
+    (b, b0)
 }
 
 #[cfg(test)]
@@ -109,5 +260,54 @@ mod tests {
         assert_eq!(fit.b[(0, 1)], 0.0);
         assert!((fit.b0[0] - 1.0).abs() < 1e-9);
         assert!(fit.sse < 1e-18);
+    }
+
+    #[test]
+    fn blocks_of_rows_give_the_one_pass_fit() {
+        // Three and a half blocks of rows, with a dead unit and a large mean offset (the
+        // merge of block moments must not lose the centered sums to cancellation).
+        let n = 3 * ROW_BLOCK + ROW_BLOCK / 2;
+        let x = DMatrix::from_fn(n, 3, |i, c| match c {
+            0 => (i as f64 * 0.37).sin() * 3.0 + 100.0,
+            1 => ((i * i) as f64 * 0.011).cos(),
+            _ => 1.0,
+        });
+        let y = DMatrix::from_fn(n, 2, |i, c| {
+            x[(i, 0)] * (c as f64 + 0.5) + (i as f64).sqrt()
+        });
+        let net = Network {
+            a: DMatrix::from_row_slice(
+                4,
+                3,
+                &[
+                    0.5, 1.0, -40.0, -0.2, 0.3, 25.0, 0.0, 0.0, -1.0, 0.1, -0.7, -10.0,
+                ],
+            ),
+            b: DMatrix::zeros(2, 4),
+            b0: DVector::zeros(2),
+            alpha: 0.0,
+        };
+        for penalty in [0.0, 10.0] {
+            let one = fit(net.hidden_outputs(&x), &y, penalty, Par::Seq);
+            for par in [Par::Seq, Par::rayon(2)] {
+                let blocked = fit_network(&net, &x, &y, penalty, par);
+                assert_eq!(blocked.b[(0, 2)], 0.0, "the dead unit");
+                let scale = one.b.amax();
+                assert!(
+                    (&blocked.b - &one.b).amax() < 1e-9 * scale,
+                    "{penalty}: {} vs {}",
+                    blocked.b,
+                    one.b
+                );
+                assert!((&blocked.b0 - &one.b0).amax() < 1e-9 * one.b0.amax());
+                assert!((blocked.sse - one.sse).abs() < 1e-9 * one.sse);
+            }
+            let (seq, parallel) = (
+                fit_network(&net, &x, &y, penalty, Par::Seq),
+                fit_network(&net, &x, &y, penalty, Par::rayon(2)),
+            );
+            assert_eq!(seq.b, parallel.b, "bitwise the same whatever the threads");
+            assert_eq!(seq.sse.to_bits(), parallel.sse.to_bits());
+        }
     }
 }
