@@ -181,6 +181,11 @@ fn group_by_optimizer(runs: &[RunReport]) -> BTreeMap<&str, Vec<&RunReport>> {
     for run in runs {
         groups.entry(&run.optimizer).or_default().push(run);
     }
+    // Seed order, so that sums do not depend on the order the runs came in (shards merged
+    // by `summarize` give bitwise the aggregates of one comparison).
+    for group in groups.values_mut() {
+        group.sort_by_key(|r| r.split.seed);
+    }
     groups
 }
 

@@ -253,6 +253,11 @@ pub struct CompareArgs {
     /// the missing (optimizer, seed) pairs
     #[arg(long, requires = "out")]
     pub resume: bool,
+    /// Run only shard I of N of the splits (seeds s with s mod N = I − 1), e.g. one task of a
+    /// job array; `anmin summarize` merges the shards' runs files
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[serde(serialize_with = "serialize_shard")]
+    pub shard: Option<Shard>,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
@@ -277,7 +282,8 @@ pub struct PredictArgs {
 /// `anmin summarize`: many runs of one dataset and network size, aggregated.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct SummarizeArgs {
-    /// Run files written by `anmin train --out` (one per optimizer and split seed)
+    /// Run files written by `anmin train --out` (one per optimizer and split seed), or runs
+    /// files of `anmin compare` (<out>.runs.jsonl, one run per line), e.g. of its shards
     #[arg(value_name = "RUN.json", required = true)]
     pub runs: Vec<PathBuf>,
     /// Write the aggregate (per-run summaries, statistics, curves) as JSON to this file
@@ -420,6 +426,46 @@ fn parse_patch_size(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(v) if (1..=64).contains(&v) => Ok(v),
         _ => Err("must be a whole number from 1 to 64".into()),
+    }
+}
+
+/// Shard `index` (1-based) of `count` of a comparison's splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Whether split seed `seed` belongs to this shard.
+    pub fn has(&self, seed: u64) -> bool {
+        seed % self.count == self.index - 1
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("\"{s}\" is not I/N with 1 <= I <= N (shard I of N)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (
+        i.trim().parse::<u64>().map_err(|_| bad())?,
+        n.trim().parse::<u64>().map_err(|_| bad())?,
+    );
+    if index == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+fn serialize_shard<S: serde::Serializer>(shard: &Option<Shard>, s: S) -> Result<S::Ok, S::Error> {
+    match shard {
+        None => s.serialize_none(),
+        Some(shard) => s.serialize_str(&shard.to_string()),
     }
 }
 

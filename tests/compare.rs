@@ -139,3 +139,80 @@ fn compare_counts_figure_and_agreement_with_summarize() {
     let summary = read_json(&summary);
     assert_eq!(timeless_aggregates(&summary), timeless_aggregates(&cmp));
 }
+
+/// The per-run summaries without their times.
+fn timeless_runs(report: &Value) -> Value {
+    let mut runs = report["runs"].clone();
+    for run in runs.as_array_mut().unwrap() {
+        let run = run.as_object_mut().unwrap();
+        run.remove("time_s");
+        for entry in ["final", "best"] {
+            run[entry].as_object_mut().unwrap().remove("time_s");
+        }
+    }
+    runs
+}
+
+#[test]
+fn shards_merged_by_summarize_give_the_single_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = |out: &Path, shard: Option<&str>| {
+        let mut cmd = anmin();
+        cmd.args([
+            "compare",
+            "--splits",
+            "5",
+            "--quiet",
+            "--optimizers",
+            "anmin,adam",
+        ])
+        .args(SETTINGS)
+        .arg("--out")
+        .arg(out);
+        if let Some(shard) = shard {
+            cmd.args(["--shard", shard]);
+        }
+        cmd.assert().success();
+    };
+    let single = dir.path().join("single.json");
+    compare(&single, None);
+    let mut runs_files = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let out = dir.path().join(format!("shard{}.json", &shard[..1]));
+        compare(&out, Some(shard));
+        runs_files.push(
+            dir.path()
+                .join(format!("shard{}.json.runs.jsonl", &shard[..1])),
+        );
+    }
+    // Shard 1 of 2 runs seeds 0, 2, 4; shard 2 seeds 1, 3.
+    let first = read_json(&dir.path().join("shard1.json"));
+    assert_eq!(first["aggregates"]["anmin"]["n_runs"], 3);
+    assert_eq!(first["config"]["shard"], "1/2");
+
+    let merged = dir.path().join("merged.json");
+    anmin()
+        .arg("summarize")
+        .args(&runs_files)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let (merged, single) = (read_json(&merged), read_json(&single));
+    assert_eq!(timeless_aggregates(&merged), timeless_aggregates(&single));
+    assert_eq!(timeless_runs(&merged), timeless_runs(&single));
+
+    // The same shard twice is the same runs twice: refused, naming both lines.
+    anmin()
+        .arg("summarize")
+        .args([&runs_files[0], &runs_files[0]])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("shard1.json.runs.jsonl:1"));
+    anmin()
+        .args(["compare", "--splits", "2", "--shard", "3/3"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--shard 3/3 has no splits"));
+    anmin().args(["compare", "--shard", "0/2"]).assert().code(2);
+}

@@ -205,8 +205,19 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     data::prepare_with_validation(&dataset, args.test_frac, args.val_frac, 0)?;
 
     let runs_path = args.out.as_deref().map(runs_file);
-    let wanted: Vec<(u64, OptimizerKind)> = (0..args.splits as u64)
-        .flat_map(|seed| kinds.iter().map(move |&k| (seed, k)))
+    let seeds: Vec<u64> = (0..args.splits as u64)
+        .filter(|&seed| args.shard.is_none_or(|shard| shard.has(seed)))
+        .collect();
+    if seeds.is_empty() {
+        let shard = args.shard.expect("only a shard can be empty");
+        return Err(Error::usage(format!(
+            "--shard {shard} has no splits of --splits {}: use at most {} shards",
+            args.splits, args.splits
+        )));
+    }
+    let wanted: Vec<(u64, OptimizerKind)> = seeds
+        .iter()
+        .flat_map(|&seed| kinds.iter().map(move |&k| (seed, k)))
         .collect();
     let mut finished: Vec<RunReport> = Vec::new();
     if let Some(path) = &runs_path {

@@ -23,23 +23,67 @@ pub struct RunFile {
 
 /// Reads a run JSON written by `anmin train --out`, rejecting anything else.
 pub fn read_run_file(path: &Path) -> Result<RunFile> {
+    let text = read_text(path)?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| not_a_run(path.display().to_string(), format!("{NOT_A_RUN}: {e}")))?;
+    run_file(path.to_path_buf(), value)
+}
+
+/// Reads the runs file of `anmin compare` (`<out>.runs.jsonl`, one run per line). Each run is
+/// named `FILE:LINE` in messages. A last line cut short (a comparison killed while writing
+/// it) is skipped with a note, as `compare --resume` does.
+pub fn read_runs_file(path: &Path) -> Result<Vec<RunFile>> {
+    let text = read_text(path)?;
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let mut runs = Vec::with_capacity(lines.len());
+    for (i, &(number, line)) in lines.iter().enumerate() {
+        let at = PathBuf::from(format!("{}:{}", path.display(), number + 1));
+        match serde_json::from_str::<Value>(line) {
+            Ok(value) => runs.push(run_file(at, value)?),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {
+                eprintln!("note: {}: ignoring an incomplete last line", at.display());
+            }
+            Err(e) => {
+                return Err(not_a_run(
+                    at.display().to_string(),
+                    format!("{NOT_A_RUN}: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(runs)
+}
+
+const NOT_A_RUN: &str = "not an anmin run file (as written by `anmin train --out`)";
+
+fn not_a_run(path: String, message: String) -> Error {
+    Error::RunFile { path, message }
+}
+
+/// The text of a run file or runs file.
+fn read_text(path: &Path) -> Result<String> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| DataError::Open {
         path: shown.clone(),
         source,
     })?;
-    let not_a_run = |message: String| Error::RunFile {
-        path: shown.clone(),
-        message,
-    };
-    let not_a_run_because = |reason: String| {
-        not_a_run(format!(
-            "not an anmin run file (as written by `anmin train --out`): {reason}"
-        ))
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| not_a_run_because("not UTF-8 text (a binary file?)".into()))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| not_a_run_because(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|_| {
+        not_a_run(
+            shown,
+            format!("{NOT_A_RUN}: not UTF-8 text (a binary file?)"),
+        )
+    })
+}
+
+/// A run from its JSON, checked to be one.
+fn run_file(path: PathBuf, value: Value) -> Result<RunFile> {
+    let shown = path.display().to_string();
+    let not_a_run_because =
+        |reason: String| not_a_run(shown.clone(), format!("{NOT_A_RUN}: {reason}"));
     if value.get("aggregates").is_some() {
         return Err(not_a_run_because(
             "this is an aggregate of runs (`summarize --out`); give the run files".into(),
@@ -48,26 +92,42 @@ pub fn read_run_file(path: &Path) -> Result<RunFile> {
     let report: RunReport =
         serde_json::from_value(value).map_err(|e| not_a_run_because(e.to_string()))?;
     if report.history.is_empty() {
-        return Err(not_a_run("the run has an empty history".into()));
+        return Err(not_a_run(shown, "the run has an empty history".into()));
     }
     // "time_s" is the grid's key beside the optimizer names in the curves JSON.
     if report.optimizer.is_empty() || report.optimizer == "time_s" {
-        return Err(not_a_run(format!(
-            "\"{}\" is not an optimizer name",
-            report.optimizer
-        )));
+        return Err(not_a_run(
+            shown,
+            format!("\"{}\" is not an optimizer name", report.optimizer),
+        ));
     }
     let hidden = report.config["hidden"]
         .as_u64()
         .filter(|&h| h > 0)
         .ok_or_else(|| {
-            not_a_run("config.hidden is missing or not a positive whole number".into())
+            not_a_run(
+                shown.clone(),
+                "config.hidden is missing or not a positive whole number".into(),
+            )
         })?;
     Ok(RunFile {
-        path: path.to_path_buf(),
+        path,
         report,
         hidden,
     })
+}
+
+/// The runs in the files given to `summarize`: run files, and runs files (`.jsonl`).
+fn read_all(paths: &[PathBuf]) -> Result<Vec<RunFile>> {
+    let mut runs = Vec::new();
+    for path in paths {
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            runs.extend(read_runs_file(path)?);
+        } else {
+            runs.push(read_run_file(path)?);
+        }
+    }
+    Ok(runs)
 }
 
 /// Rejects a set of runs that cannot be aggregated: different datasets (path or targets),
@@ -133,11 +193,7 @@ fn dataset_name(path: &str) -> String {
 
 /// `anmin summarize`.
 pub fn run(args: &SummarizeArgs) -> Result<()> {
-    let files = args
-        .runs
-        .iter()
-        .map(|path| read_run_file(path))
-        .collect::<Result<Vec<_>>>()?;
+    let files = read_all(&args.runs)?;
     check_comparable(&files)?;
     let config = serde_json::to_value(args).expect("arguments serialize");
     let runs: Vec<RunReport> = files.into_iter().map(|f| f.report).collect();
