@@ -52,7 +52,8 @@ impl Samples {
                 name: encoding.feature_names()[j].clone(),
             })?;
         let (n, d) = z.shape();
-        let x = z.insert_column(d, 1.0);
+        // Appending the last column of a column-major matrix grows it in place.
+        let x = z.resize_horizontally(d + 1, 1.0);
         debug_assert_eq!(x.shape(), (n, d + 1));
         Ok(Samples { x, y })
     }
@@ -122,20 +123,24 @@ pub fn prepare_with_validation(
     }
     let x_train = data.x.select_rows(&split.train);
     let scaler = Standardizer::fit(&x_train);
-    let make = |rows: &[usize]| -> Result<Option<Samples>, DataError> {
-        if rows.is_empty() {
-            return Ok(None);
-        }
+    let samples = |x: &DMatrix<f64>, rows: &[usize]| {
         Samples::new(
-            &data.x.select_rows(rows),
+            x,
             data.y.select_rows(rows),
             &scaler,
             &data.encoding,
             &data.source,
         )
-        .map(Some)
     };
-    let train = make(&split.train)?.expect("the split keeps a training row");
+    // The training rows' features are selected once (a large table's copies add up).
+    let train = samples(&x_train, &split.train)?;
+    drop(x_train);
+    let make = |rows: &[usize]| -> Result<Option<Samples>, DataError> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        samples(&data.x.select_rows(rows), rows).map(Some)
+    };
     let val = make(&split.val)?;
     let test = make(&split.test)?;
     Ok(Prepared {
