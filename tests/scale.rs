@@ -66,7 +66,7 @@ fn a_sample_of_every_row_is_the_exact_a_step() {
         a_solver: ASolver::Cholesky,
         ..AnminConfig::default()
     };
-    let (exact, _) = run(&train, cholesky, 6, Par::Seq);
+    let (exact, _) = run(&train, cholesky, 3, Par::Seq);
     for mode in [SampleMode::Fixed, SampleMode::Fresh] {
         // 100 × h(d+1) = 4000 rows asked for: the sample is all 600.
         let sampled = AnminConfig {
@@ -75,13 +75,15 @@ fn a_sample_of_every_row_is_the_exact_a_step() {
             a_sample_factor: 100,
             ..AnminConfig::default()
         };
-        let (run, report) = run(&train, sampled, 6, Par::Seq);
+        let (run, report) = run(&train, sampled, 3, Par::Seq);
         assert_eq!(report["a_solver"], "sampled");
         assert_eq!(report["a_sample_rows"], 600);
-        assert_eq!(
-            run.network, exact.network,
-            "{mode:?}: bitwise the exact run"
-        );
+        // The same step, though reached through the gradient on all rows rather than the
+        // assembled right-hand side: equal up to rounding.
+        let error = (&run.network.a - &exact.network.a).amax() / exact.network.a.amax();
+        assert!(error < 1e-8, "{mode:?}: {error:e}");
+        let (a, b) = (losses(&run), losses(&exact));
+        assert!((a[3] - b[3]).abs() < 1e-9 * b[3], "{a:?} vs {b:?}");
     }
 }
 

@@ -1,15 +1,32 @@
-//! The rows a subsampled A-step is assembled from, for tall data (n ≫ p = h(d+1)).
+//! The sampled A-step, for tall data (n ≫ p = h(d+1)).
 //!
-//! Assembling the A-system costs n·p² flops. From m random rows, m a multiple of p, the system
-//! is an unbiased estimate of the whole one (scaled by m/n), and its solution a direction
-//! that the safeguarded line search then tries on all rows: the B-step and the loss stay
-//! exact, so the true objective still never increases, and an iteration's cost stops growing
-//! with n except for the O(n·h·(d+h)) forward passes and B-steps.
+//! Assembling the A-system M costs n·p² flops. From m random rows, m a multiple of p, the
+//! sample's system M_s is an unbiased estimate of the whole one scaled by m/n. Solving the
+//! sample's own least-squares problem would give a step whose error is set by the residuals
+//! of the rows left out, however close A already is; instead the right-hand side is the
+//! gradient of the fixed-pattern loss on all rows, g = Σ_i G_i Bᵀ r_i ⊗ x̃_i (one more pass
+//! over the data, O(n·h·(d+1))), and the step from the current weights a₀ solves
+//!
+//! ```text
+//!   ((n/m) M_s + λ I + μ I) Δ = g − λ a₀,   a = a₀ + Δ
+//! ```
+//!
+//! (λ the ridge penalty, μ the proximal shift): one step of the iterative Hessian sketch
+//! (Pilanci and Wainwright, 2016), whose error shrinks with the distance to the exact A-step
+//! rather than with the residuals. With every row sampled it is the exact A-step. The line
+//! search then tries the step on all rows: the B-step and the loss stay exact, so the true
+//! objective still never increases, and an iteration's cost stops growing with n except for
+//! the O(n·h·(d+h)) passes over the data.
 
+use faer::{Mat, Par};
+use nalgebra::DMatrix;
 use rand::seq::index::sample;
 use serde::Serialize;
 
+use super::a_system::{self, AStep, PatternGram};
+use crate::model::Network;
 use crate::rng::{Rng, Stream, seeded};
+use crate::rows::fold_row_blocks;
 
 /// Whether the rows stay the same for the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -70,6 +87,59 @@ impl RowSample {
         }
         (&self.rows, changed)
     }
+}
+
+/// The sampled A-step of `net` on (x, y) from the sample `rows`, whose Gram matrix `gram`
+/// keeps (corrected for flipped activations while the rows stay the same). `penalty` and
+/// `rel_shift` mean what they mean for [`a_system::solve`] on all rows.
+#[allow(clippy::too_many_arguments)]
+pub fn step(
+    gram: &mut PatternGram,
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    rows: &[usize],
+    penalty: f64,
+    rel_shift: f64,
+    par: Par,
+) -> Option<AStep> {
+    let (n, d1) = x.shape();
+    let h = net.hidden();
+    let scale = rows.len() as f64 / n as f64;
+    // Only the sample's matrix is used; its right-hand side is not.
+    let _ = gram.update(net, &x.select_rows(rows), &y.select_rows(rows), par);
+    let g = gradient(net, x, y, par);
+    // Both sides scaled by m/n: the sample's matrix as it is, the penalty with it.
+    let rhs = Mat::from_fn(d1, h, |c, j| scale * (g[(j, c)] - penalty * net.a[(j, c)]));
+    let system = gram.system(net, rhs);
+    let toward = DMatrix::zeros(h, d1);
+    let step = a_system::solve(system, &toward, scale * penalty, rel_shift, par)?;
+    Some(AStep {
+        a: &net.a + step.a,
+        shift: step.shift,
+    })
+}
+
+/// Σ_i G_i Bᵀ r_i ⊗ x̃_i over all rows, as h × (d+1): minus half the gradient in A of the
+/// squared error with the pattern G of `net` fixed (r_i the residuals of `net`).
+fn gradient(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> DMatrix<f64> {
+    let (n, d1) = x.shape();
+    fold_row_blocks(
+        n,
+        par,
+        DMatrix::zeros(net.hidden(), d1),
+        |start, rows| {
+            let xb = x.rows(start, rows);
+            let z = xb * net.a.transpose();
+            let g = z.map(|v| net.slope(v));
+            let mut residual = y.rows(start, rows) - g.component_mul(&z) * net.b.transpose();
+            for (mut col, bias) in residual.column_iter_mut().zip(net.b0.iter()) {
+                col.add_scalar_mut(-bias);
+            }
+            (residual * &net.b).component_mul(&g).tr_mul(&xb)
+        },
+        |sum, block| *sum += block,
+    )
 }
 
 #[cfg(test)]

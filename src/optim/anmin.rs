@@ -10,7 +10,7 @@
 use faer::Par;
 use serde::Serialize;
 
-use super::a_sample::{RowSample, SampleMode};
+use super::a_sample::{self, RowSample, SampleMode};
 use super::{Optimizer, StepStatus, a_cg, a_dual, a_system, output_layer};
 use crate::data::Samples;
 use crate::model::Network;
@@ -293,14 +293,22 @@ impl Anmin {
             ASolver::Sampled => {
                 let sample = self.sample.as_mut().expect("set in init");
                 let (rows, changed) = sample.next_rows();
-                let (xs, ys) = (x.select_rows(rows), y.select_rows(rows));
                 if changed {
                     // Other rows: the last pattern's Gram matrix says nothing about them.
                     self.gram = a_system::PatternGram::empty();
                 }
-                // The sample's system is the whole one scaled by m/n: so is the penalty.
-                let penalty = penalty * rows.len() as f64 / train.n() as f64;
-                self.cholesky_step(net, &xs, &ys, penalty)
+                let step = a_sample::step(
+                    &mut self.gram,
+                    net,
+                    x,
+                    y,
+                    rows,
+                    penalty,
+                    self.cfg.a_shift,
+                    self.par,
+                );
+                self.count_assembly();
+                step
             }
             ASolver::Cholesky | ASolver::Auto => self.cholesky_step(net, x, y, penalty),
         }
@@ -315,13 +323,18 @@ impl Anmin {
         penalty: f64,
     ) -> Option<a_system::AStep> {
         let rhs = self.gram.update(net, x, y, self.par);
+        self.count_assembly();
+        let system = self.gram.system(net, rhs);
+        a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
+    }
+
+    /// Counts the Gram matrix's last update as a full or an incremental assembly.
+    fn count_assembly(&mut self) {
         if self.gram.corrections() == 0 {
             self.stats.full_assemblies += 1;
         } else {
             self.stats.incremental_assemblies += 1;
         }
-        let system = self.gram.system(net, rhs);
-        a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
     }
 
     fn converged(&self, before: f64, after: f64) -> bool {
