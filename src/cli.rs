@@ -136,16 +136,16 @@ pub struct OptimArgs {
     #[arg(long, value_parser = parse_nonnegative)]
     pub tol: Option<f64>,
     /// ANMIN's A-step solver [default: auto: dual when n·k < h(d+1) and cheaper, sampled when
-    /// n > 4 samples' worth of rows, Cholesky while the h(d+1)-square matrix fits in 1 GiB,
-    /// conjugate gradients above]
+    /// n > 4 samples' worth of rows and the assembly dominates, Cholesky while the
+    /// h(d+1)-square matrix fits in 1 GiB, conjugate gradients above]
     #[arg(long, value_enum)]
     pub a_solver: Option<ASolver>,
     /// ANMIN with a sampled A-step: assemble the system from this many times h(d+1) rows
-    /// [default: 4]
+    /// [default: 8]
     #[arg(long, value_parser = parse_positive_usize)]
     pub a_sample_factor: Option<usize>,
-    /// ANMIN with a sampled A-step: a fresh sample of rows every iteration, or one fixed sample
-    /// [default: fresh]
+    /// ANMIN with a sampled A-step: one fixed sample of rows, or a fresh one every iteration
+    /// [default: fixed]
     #[arg(long, value_enum)]
     pub a_sample: Option<SampleMode>,
     /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor

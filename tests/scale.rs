@@ -89,8 +89,8 @@ fn a_sample_of_every_row_is_the_exact_a_step() {
 
 #[test]
 fn tall_data_samples_rows_stays_monotone_and_ignores_the_thread_count() {
-    // 12,500 rows, h(d+1) = 32: auto samples 4 × 32 rows per A-step.
-    let train = teacher(12_500, 3);
+    // 12,500 rows, h(d+1) = 96: auto samples 8 × 96 rows per A-step.
+    let train = teacher(12_500, 11);
     for mode in [SampleMode::Fresh, SampleMode::Fixed] {
         let cfg = AnminConfig {
             a_sample: mode,
@@ -99,7 +99,7 @@ fn tall_data_samples_rows_stays_monotone_and_ignores_the_thread_count() {
         };
         let (seq, report) = run(&train, cfg, 8, Par::Seq);
         assert_eq!(report["a_solver"], "sampled", "{report}");
-        assert_eq!(report["a_sample_rows"], 128);
+        assert_eq!(report["a_sample_rows"], 768);
         assert_eq!(report["a_sample"], mode.name());
         let (parallel, _) = run(&train, cfg, 8, Par::rayon(2));
         assert_eq!(seq.network, parallel.network, "{mode:?}: bitwise the same");
@@ -214,4 +214,31 @@ fn gen_teacher_gzip_and_standard_input() {
         .stderr(predicates::str::starts_with(
             "error: <stdin>:3:2: missing value \"\" in column \"y\"",
         ));
+}
+
+#[test]
+fn auto_chooses_by_shape() {
+    use anmin::optim::anmin::ProblemSize;
+    let choose = |rows, hidden, d_aug, outputs| {
+        let size = ProblemSize {
+            rows,
+            hidden,
+            d_aug,
+            outputs,
+        };
+        ASolver::Auto.resolve(size, 8 * hidden * d_aug).name()
+    };
+    // The paper's datasets keep the exact A-step (abalone, training rows).
+    assert_eq!(choose(3342, 64, 11, 1), "cholesky");
+    // The shape decoder: many rows, but assembling is cheap next to a pass over them.
+    assert_eq!(choose(16384, 64, 3, 1), "cholesky");
+    // The denoising autoencoder: 64 outputs, n·k far above h(d+1).
+    assert_eq!(choose(3249, 64, 65, 64), "cholesky");
+    // Tall: a 1M-row teacher's training rows; 10⁴ rows are still few.
+    assert_eq!(choose(800_000, 64, 17, 1), "sampled");
+    assert_eq!(choose(8_000, 64, 17, 1), "cholesky");
+    // Wide: 300 × 2000.
+    assert_eq!(choose(240, 64, 2001, 1), "dual");
+    // Tall and wide: neither the p-square nor the n-square matrix fits.
+    assert_eq!(choose(100_000, 64, 201, 1), "cg");
 }

@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn positions_do_not_depend_on_chunking() {
-        let cases: [(&[u8], Option<(u64, u64)>, Option<(u64, u64)>); 5] = [
+        type Position = Option<(u64, u64)>;
+        let cases: [(&[u8], Position, Position); 5] = [
             (b"a,b\n1,2\n3,\xff\n", Some((3, 3)), None),
             (b"a,b\r1,2\rx,\xff\r", Some((3, 3)), None),
             (b"a,\xc3\xa9\n\xe2\x82", Some((2, 1)), None),

@@ -1,8 +1,8 @@
 //! The A-step in its dual form, for wide data (fewer residuals n·k than hidden weights
 //! p = h(d+1)).
 //!
-//! With the pattern G and the output layer fixed, the A-step minimizes ‖J a − r‖² + λ‖a‖²
-//! + s‖a − a₀‖² over the stacked hidden weights a, where r_(i,c) = y_ic − b0_c, row (i, c) of
+//! With the pattern G and the output layer fixed, the A-step minimizes
+//! ‖J a − r‖² + λ‖a‖² + s‖a − a₀‖² over the stacked hidden weights a, where r_(i,c) = y_ic − b0_c, row (i, c) of
 //! the Jacobian J is [B_cj g_ij x̃_iᵀ]_j, λ is the ridge penalty and s the proximal shift (see
 //! [`super::a_system::solve`]). With μ = λ + s and the center c = (s/μ) a₀ this is
 //! ‖J a − r‖² + μ‖a − c‖², whose minimizer is, exactly,

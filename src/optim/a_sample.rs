@@ -33,9 +33,11 @@ use crate::rows::fold_row_blocks;
 #[serde(rename_all = "snake_case")]
 pub enum SampleMode {
     /// One sample drawn at the start: the Gram matrix can then be corrected for flipped
-    /// activations instead of assembled afresh.
+    /// activations instead of assembled afresh. With the gradient on all rows, a fixed
+    /// sample's steps still converge to the exact A-step's fixed point (it only
+    /// preconditions them).
     Fixed,
-    /// A new sample every iteration: directions from different rows.
+    /// A new sample every iteration.
     Fresh,
 }
 

@@ -40,8 +40,9 @@ impl Variant {
 #[serde(rename_all = "snake_case")]
 pub enum ASolver {
     /// By size: dual when there are fewer residuals n·k than hidden weights h(d+1) and it is
-    /// cheaper; sampled when n exceeds 4 samples' worth of rows; Cholesky while the
-    /// h(d+1)-square matrix fits in 1 GiB; conjugate gradients above.
+    /// cheaper; sampled when n exceeds 4 samples' worth of rows and assembling the system
+    /// would cost far more than a pass over the data; Cholesky while the h(d+1)-square matrix
+    /// fits in 1 GiB; conjugate gradients above.
     Auto,
     /// Assemble the h(d+1) × h(d+1) matrix and factor it: exact, O((h(d+1))²) memory.
     Cholesky,
@@ -56,12 +57,20 @@ pub enum ASolver {
 
 /// Above this many hidden weights `auto` switches to conjugate gradients: the p × p matrix
 /// would exceed 1 GiB. Below it Cholesky is also the faster solver in our measurements: the
-/// A-systems are ill-conditioned, and block-Jacobi CG needs hundreds of iterations (each about
+/// A-systems are ill-conditioned, and Jacobi-preconditioned CG needs hundreds of iterations (each about
 /// 4·n·p flops) per A-step, which costs as much as the n·p² assembly even at p ≈ 3500.
 pub const AUTO_CG_ABOVE: usize = 11585;
 
-/// `auto` samples rows when there are more than this many samples' worth of them.
+/// `auto` samples rows when there are more than this many samples' worth of them...
 pub const AUTO_SAMPLE_ABOVE: usize = 4;
+
+/// ...and when assembling the A-system costs this many times a pass over the data. Per row,
+/// the assembly costs p² = (h(d+1))² flops and the passes every iteration makes anyway
+/// (forward pass and B-step) about h(2(d+1) + h): their ratio does not depend on n. Sampling
+/// pays where the assembly dominates: 190 times at d = 16, h = 64 (a 1M-row teacher: about
+/// 40 times faster per iteration); not at 8 times (the image experiment's shape decoder,
+/// 16384 rows, d = 2, h = 64, where the exact A-step was both faster and deeper, measured).
+const AUTO_SAMPLE_WHEN_ASSEMBLY_COSTS: usize = 32;
 
 /// `auto` uses the dual form only while its (n·k)-square matrix fits in 1 GiB.
 const AUTO_DUAL_MAX: usize = 11585;
@@ -93,7 +102,12 @@ impl ASolver {
         match self {
             ASolver::Auto if dual_fits && a_dual::flops(n, h, k) < primal => ASolver::Dual,
             ASolver::Auto if p > AUTO_CG_ABOVE => ASolver::Cg,
-            ASolver::Auto if n > AUTO_SAMPLE_ABOVE * sample_rows => ASolver::Sampled,
+            ASolver::Auto
+                if n > AUTO_SAMPLE_ABOVE * sample_rows
+                    && p * p > AUTO_SAMPLE_WHEN_ASSEMBLY_COSTS * h * (2 * d1 + h) =>
+            {
+                ASolver::Sampled
+            }
             ASolver::Auto => ASolver::Cholesky,
             other => other,
         }
@@ -146,8 +160,8 @@ impl Default for AnminConfig {
             a_solver: ASolver::Auto,
             cg_tol: 1e-3,
             cg_max_iters: 1000,
-            a_sample_factor: 4,
-            a_sample: SampleMode::Fresh,
+            a_sample_factor: 8,
+            a_sample: SampleMode::Fixed,
             seed: 0,
         }
     }

@@ -187,8 +187,8 @@ impl Moments {
             for row in col..h {
                 self.gram[(row, col)] += other.gram[(row, col)] + weight * dh[row] * dh[col];
             }
-            for c in 0..dy.len() {
-                self.cross[(col, c)] += other.cross[(col, c)] + weight * dh[col] * dy[c];
+            for (c, dy) in dy.iter().enumerate() {
+                self.cross[(col, c)] += other.cross[(col, c)] + weight * dh[col] * dy;
             }
         }
         for (m, d) in self.h_mean.iter_mut().zip(&dh) {
