@@ -24,6 +24,7 @@ use rand::seq::index::sample;
 use serde::Serialize;
 
 use super::a_system::{self, AStep, PatternGram};
+use crate::linalg::{at_b, view, view_mut};
 use crate::model::Network;
 use crate::rng::{Rng, Stream, seeded};
 use crate::rows::fold_row_blocks;
@@ -131,14 +132,25 @@ fn gradient(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> DMat
         par,
         DMatrix::zeros(net.hidden(), d1),
         |start, rows| {
-            let xb = x.rows(start, rows);
-            let z = xb * net.a.transpose();
+            let mut z = x.rows(start, rows) * net.a.transpose();
             let g = z.map(|v| net.slope(v));
-            let mut residual = y.rows(start, rows) - g.component_mul(&z) * net.b.transpose();
+            z.component_mul_assign(&g);
+            let mut residual = y.rows(start, rows) - &z * net.b.transpose();
             for (mut col, bias) in residual.column_iter_mut().zip(net.b0.iter()) {
                 col.add_scalar_mut(-bias);
             }
-            (residual * &net.b).component_mul(&g).tr_mul(&xb)
+            let mut v = residual * &net.b;
+            v.component_mul_assign(&g);
+            // Vᵀ X̃ with faer: nalgebra's transposed product is several times slower here.
+            let mut block = DMatrix::zeros(net.hidden(), d1);
+            at_b(
+                view_mut(&mut block),
+                view(&v),
+                view(x).subrows(start, rows),
+                false,
+                Par::Seq,
+            );
+            block
         },
         |sum, block| *sum += block,
     )
