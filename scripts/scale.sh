@@ -52,6 +52,13 @@ per_iter() {
         awk -F '\t' '{ printf "%d | %s | %.3f | %.4g", $4, $2, $1, $3 }'
 }
 
+# A table row for a run of $iters ANMIN iterations: label, data, run JSON to write.
+anmin_row() {
+    IFS='|' read -r wall peak < <(timed "$work/run.log" "$anmin" train --data "$2" \
+        --hidden $hidden --iters $iters --tol 0 --quiet --out "$3")
+    echo "| $1 | $(per_iter "$3") | $wall | $peak |"
+}
+
 echo "## Loading the 1,000,000-row file"
 echo
 big=$work/teacher-1000000x16.csv
@@ -73,10 +80,7 @@ echo "|---:|---:|---|---:|---:|---:|---:|"
 for rows in 10000 100000 1000000; do
     data=$work/teacher-${rows}x16.csv
     teacher "$rows" 16 "$data"
-    run=$work/anmin-n$rows.json
-    IFS='|' read -r wall peak < <(timed "$work/run.log" "$anmin" train --data "$data" \
-        --hidden $hidden --iters $iters --tol 0 --quiet --out "$run")
-    echo "| $rows | $(per_iter "$run") | $wall | $peak |"
+    anmin_row "$rows" "$data" "$work/anmin-n$rows.json"
 done
 echo
 
@@ -87,10 +91,7 @@ echo "|---:|---:|---|---:|---:|---:|---:|"
 for features in 100 250 500 1000 2000; do
     data=$work/teacher-300x$features.csv
     teacher 300 "$features" "$data"
-    run=$work/anmin-d$features.json
-    IFS='|' read -r wall peak < <(timed "$work/run.log" "$anmin" train --data "$data" \
-        --hidden $hidden --iters $iters --tol 0 --quiet --out "$run")
-    echo "| $features | $(per_iter "$run") | $wall | $peak |"
+    anmin_row "$features" "$data" "$work/anmin-d$features.json"
 done
 echo
 

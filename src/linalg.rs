@@ -63,6 +63,16 @@ pub struct Shift {
     pub escalations: u32,
 }
 
+/// The mean diagonal trace / p of a p × p matrix, the scale its relative shifts refer to; 1
+/// when the trace is not positive and finite.
+pub fn mean_diagonal(trace: f64, p: usize) -> f64 {
+    if trace > 0.0 && trace.is_finite() {
+        trace / p.max(1) as f64
+    } else {
+        1.0
+    }
+}
+
 /// Solves (S + μI) x = rhs + μ·center for symmetric positive semi-definite S given by its lower
 /// triangle, overwriting `rhs` with x. μ = `rel_shift` · (mean diagonal of S): a proximal
 /// term that keeps directions S does not determine (a zero block, a rank deficit) at `center`
@@ -80,12 +90,7 @@ pub fn solve_psd_shifted(
     use faer::linalg::cholesky::llt;
 
     let p = s.nrows();
-    let trace: f64 = (0..p).map(|i| s[(i, i)]).sum();
-    let scale = if trace > 0.0 && trace.is_finite() {
-        trace / p.max(1) as f64
-    } else {
-        1.0
-    };
+    let scale = mean_diagonal((0..p).map(|i| s[(i, i)]).sum(), p);
     // The factorization overwrites the lower triangle; keep a copy in the unused strict upper
     // triangle (and the diagonal aside) so that a failed attempt can be retried.
     let diagonal: Vec<f64> = (0..p).map(|i| s[(i, i)]).collect();

@@ -21,7 +21,7 @@ use faer::{Accum, Mat, Par};
 use nalgebra::DMatrix;
 
 use super::a_system::{AStep, block_rows, pattern_pass};
-use crate::linalg::{Shift, view};
+use crate::linalg::{Shift, mean_diagonal, view};
 use crate::model::Network;
 
 /// How a conjugate-gradient A-step went.
@@ -178,11 +178,7 @@ pub fn solve(
 
     let btb = net.b.transpose() * &net.b;
     let trace: f64 = (0..h).map(|j| btb[(j, j)] * diagonal.row(j).sum()).sum();
-    let scale = if trace > 0.0 && trace.is_finite() {
-        trace / p as f64
-    } else {
-        1.0
-    };
+    let scale = mean_diagonal(trace, p);
     let shift = rel_shift * scale;
     let diagonal_shift = penalty + shift;
 

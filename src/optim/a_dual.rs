@@ -21,7 +21,7 @@ use faer::{Mat, Par};
 use nalgebra::DMatrix;
 
 use super::a_system::AStep;
-use crate::linalg::{Shift, gram_lower, solve_psd_shifted, view};
+use crate::linalg::{Shift, gram_lower, mean_diagonal, solve_psd_shifted, view};
 use crate::model::Network;
 
 /// X̃ X̃ᵀ of the training inputs, which do not change during a run (both triangles).
@@ -97,12 +97,7 @@ pub fn solve(
     // The shift the primal solve would use: relative to the mean diagonal of its matrix,
     // whose trace is that of J Jᵀ plus p·λ.
     let trace: f64 = (0..big).map(|i| system[(i, i)]).sum::<f64>() + p as f64 * penalty;
-    let primal_scale = if trace > 0.0 && trace.is_finite() {
-        trace / p as f64
-    } else {
-        1.0
-    };
-    let shift = rel_shift * primal_scale;
+    let shift = rel_shift * mean_diagonal(trace, p);
     let mu = penalty + shift;
     let toward_current = if mu > 0.0 { shift / mu } else { 1.0 };
 
@@ -114,12 +109,7 @@ pub fn solve(
         y[(i, c)] - net.b0[c] - toward_current * ja0[(i, c)]
     });
     // solve_psd_shifted adds rel × (its own mean diagonal): choose rel to add `shift`.
-    let dual_trace: f64 = (0..big).map(|i| system[(i, i)]).sum();
-    let dual_scale = if dual_trace > 0.0 && dual_trace.is_finite() {
-        dual_trace / big as f64
-    } else {
-        1.0
-    };
+    let dual_scale = mean_diagonal((0..big).map(|i| system[(i, i)]).sum(), big);
     let zero = Mat::<f64>::zeros(big, 1);
     let used = solve_psd_shifted(&mut system, &mut z, shift / dual_scale, zero.as_ref(), par)?;
 

@@ -30,33 +30,9 @@ const NORMAL_SHIFT: f64 = 1e-13;
 /// (a dead ReLU) gets output weight 0: any weight fits equally well, and 0 is the
 /// minimum-norm choice.
 pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> OutputFit {
-    let (n, width) = h.shape();
-    let k = y.ncols();
-    let h_mean: Vec<f64> = h.column_iter().map(|c| c.mean()).collect();
-    let y_mean: Vec<f64> = y.column_iter().map(|c| c.mean()).collect();
-    for (mut col, m) in h.column_iter_mut().zip(&h_mean) {
-        col.add_scalar_mut(-m);
-    }
-    let mut y_c = y.clone();
-    for (mut col, m) in y_c.column_iter_mut().zip(&y_mean) {
-        col.add_scalar_mut(-m);
-    }
-
-    let mut gram = Mat::<f64>::zeros(width, width);
-    gram_lower(gram.as_mut(), view(&h), false, par);
-    let mut rhs = Mat::<f64>::zeros(width, k);
-    at_b(rhs.as_mut(), view(&h), view(&y_c), false, par);
-    let (b, b0) = solve_centered(
-        &Moments {
-            rows: n,
-            h_mean,
-            y_mean,
-            gram,
-            cross: rhs,
-        },
-        penalty,
-        par,
-    );
+    let n = h.nrows();
+    let (moments, y_c) = Moments::centering(&mut h, y, par);
+    let (b, b0) = solve_centered(&moments, penalty, par);
 
     // Residuals of the centered problem equal those of the original one.
     let mut resid = y_c;
@@ -144,30 +120,37 @@ impl Moments {
         }
     }
 
-    /// The moments of one block of hidden outputs `hb` and targets `yb`.
-    fn of_block(mut hb: DMatrix<f64>, yb: &DMatrix<f64>) -> Moments {
-        let (rows, h) = hb.shape();
-        let k = yb.ncols();
-        let h_mean: Vec<f64> = hb.column_iter().map(|c| c.mean()).collect();
-        let y_mean: Vec<f64> = yb.column_iter().map(|c| c.mean()).collect();
-        for (mut col, m) in hb.column_iter_mut().zip(&h_mean) {
+    /// The moments of hidden outputs `h` and targets `y`, centering `h` in place; also
+    /// returns the centered targets.
+    fn centering(h: &mut DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> (Moments, DMatrix<f64>) {
+        let (rows, width) = h.shape();
+        let k = y.ncols();
+        let h_mean: Vec<f64> = h.column_iter().map(|c| c.mean()).collect();
+        let y_mean: Vec<f64> = y.column_iter().map(|c| c.mean()).collect();
+        for (mut col, m) in h.column_iter_mut().zip(&h_mean) {
             col.add_scalar_mut(-m);
         }
-        let mut yc = yb.clone();
-        for (mut col, m) in yc.column_iter_mut().zip(&y_mean) {
+        let mut y_c = y.clone();
+        for (mut col, m) in y_c.column_iter_mut().zip(&y_mean) {
             col.add_scalar_mut(-m);
         }
-        let mut gram = Mat::<f64>::zeros(h, h);
-        gram_lower(gram.as_mut(), view(&hb), false, Par::Seq);
-        let mut cross = Mat::<f64>::zeros(h, k);
-        at_b(cross.as_mut(), view(&hb), view(&yc), false, Par::Seq);
-        Moments {
+        let mut gram = Mat::<f64>::zeros(width, width);
+        gram_lower(gram.as_mut(), view(h), false, par);
+        let mut cross = Mat::<f64>::zeros(width, k);
+        at_b(cross.as_mut(), view(h), view(&y_c), false, par);
+        let moments = Moments {
             rows,
             h_mean,
             y_mean,
             gram,
             cross,
-        }
+        };
+        (moments, y_c)
+    }
+
+    /// The moments of one block of hidden outputs `hb` and targets `yb`.
+    fn of_block(mut hb: DMatrix<f64>, yb: &DMatrix<f64>) -> Moments {
+        Moments::centering(&mut hb, yb, Par::Seq).0
     }
 
     /// Adds the rows of `other` (the pairwise update of Chan, Golub and LeVeque): centered
