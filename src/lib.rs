@@ -20,5 +20,6 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod rng;
+pub mod select;
 
 pub use error::{DataError, Error, Result};

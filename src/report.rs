@@ -35,6 +35,8 @@ pub enum StopReason {
     Diverged,
     /// Stopped by SIGINT or SIGTERM; the history so far is kept.
     Interrupted,
+    /// The validation MSE stopped improving (stages of a penalty path, `--ridge auto`).
+    Patience,
 }
 
 impl StopReason {
@@ -45,6 +47,7 @@ impl StopReason {
             StopReason::Converged => "converged",
             StopReason::Diverged => "diverged",
             StopReason::Interrupted => "interrupted",
+            StopReason::Patience => "patience",
         }
     }
 }
@@ -120,8 +123,12 @@ pub struct RunReport {
     pub time_note: String,
     /// Per-target metrics of the returned parameters.
     pub per_output: Vec<OutputReport>,
-    /// Optimizer-specific facts (regularization shifts, line-search trials, …).
+    /// Optimizer-specific facts (regularization shifts, line-search trials, …); with
+    /// `--ridge auto`, a list with the facts of each λ of the refit.
     pub solver: serde_json::Value,
+    /// How `--ridge auto` chose the penalty (only with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::select::SelectionReport>,
 }
 
 pub const TIME_NOTE: &str = "time_s is cumulative wall-clock seconds of training work \

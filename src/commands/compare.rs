@@ -37,6 +37,7 @@ fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) 
             test_frac: args.test_frac,
             seed,
             val_frac: args.val_frac,
+            clip: args.clip,
         },
         net: args.net.clone(),
         optimizer: kind,
@@ -202,7 +203,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     check_applicable(&args.optim, &kinds)?;
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
-    data::prepare_with_validation(&dataset, args.test_frac, args.val_frac, 0)?;
+    let first = run_args(args, kinds[0], 0, 1);
+    data::prepare_with_validation(
+        &dataset,
+        args.test_frac,
+        super::train::val_frac(&first)?,
+        0,
+        None,
+    )?;
 
     let runs_path = args.out.as_deref().map(runs_file);
     let wanted: Vec<(u64, OptimizerKind)> = (0..args.splits as u64)

@@ -7,8 +7,8 @@ use faer::Par;
 use serde_json::{Value, json};
 
 use super::optimizer_flags::{check_applicable, resolve};
-use crate::cli::TrainArgs;
-use crate::data::{self, Dataset, InputColumn, Prepared};
+use crate::cli::{Ridge, TrainArgs};
+use crate::data::{self, Dataset, InputColumn, Prepared, Samples};
 use crate::error::Result;
 use crate::model::{Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerSpec, RunOutcome};
@@ -17,6 +17,7 @@ use crate::report::{
     self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo, StopReason,
 };
 use crate::rng::{Stream, seeded};
+use crate::select::{self, PathSettings, SelectionReport};
 
 /// The optimizer and limits that the optimizer flags describe. Flags that do not apply to
 /// the chosen optimizer are rejected rather than ignored.
@@ -34,6 +35,23 @@ pub struct Trained {
     pub prepared: Prepared,
 }
 
+/// The validation fraction in effect: `--val-frac`, or 0.2 under `--ridge auto`, which
+/// needs validation rows.
+pub fn val_frac(args: &TrainArgs) -> Result<f64> {
+    let auto = args.optim.ridge == Some(Ridge::Auto);
+    match args.split.val_frac {
+        Some(v) if auto && v == 0.0 => Err(crate::Error::usage(
+            "--ridge auto chooses the penalty on validation rows: --val-frac must be above 0",
+        )),
+        Some(v) => Ok(v),
+        None if auto => Ok(AUTO_VAL_FRAC),
+        None => Ok(0.0),
+    }
+}
+
+/// The validation fraction of `--ridge auto` when `--val-frac` is not given.
+pub const AUTO_VAL_FRAC: f64 = 0.2;
+
 /// Splits `dataset`, trains from the seed's initial network, and builds the run report.
 pub fn train_dataset(
     dataset: &Dataset,
@@ -43,31 +61,34 @@ pub fn train_dataset(
     par: Par,
     observer: &mut dyn Observer,
 ) -> Result<Trained> {
-    let prepared = data::prepare_with_validation(
-        dataset,
-        args.split.test_frac,
-        args.split.val_frac,
-        args.split.seed,
-    )?;
-    let train = &prepared.train;
-    let net = Network::random(
-        train.d_aug(),
-        args.net.hidden,
-        train.k(),
-        args.net.alpha,
-        &mut seeded(args.split.seed, Stream::Init),
-    );
-    let mut optimizer = spec.build(par);
-    let outcome = optim::train_with_validation(
-        optimizer.as_mut(),
-        net,
-        train,
-        prepared.val.as_ref(),
-        prepared.test.as_ref(),
-        limits,
-        par,
-        observer,
-    );
+    let split = &args.split;
+    let val_frac = val_frac(args)?;
+    let (prepared, outcome, selection) = if args.optim.ridge == Some(Ridge::Auto) {
+        let (prepared, outcome, selection) =
+            train_selected(dataset, args, spec, limits, par, observer)?;
+        (prepared, outcome, Some(selection))
+    } else {
+        let prepared = data::prepare_with_validation(
+            dataset,
+            split.test_frac,
+            val_frac,
+            split.seed,
+            split.clip.margin(),
+        )?;
+        let sets = optim::Sets {
+            train: &prepared.train,
+            val: prepared.val.as_ref(),
+            test: prepared.test.as_ref(),
+        };
+        let mut optimizer = spec.build(par);
+        let net = random_network(args, &prepared.train);
+        let outcome =
+            optim::train_with_validation(optimizer.as_mut(), net, sets, limits, par, observer);
+        (prepared, outcome, None)
+    };
+    let n_val = selection
+        .as_ref()
+        .map_or(prepared.split.val.len(), |s| s.n_val);
     let report = RunReport {
         anmin_version: env!("CARGO_PKG_VERSION").into(),
         command: "train".into(),
@@ -79,8 +100,8 @@ pub fn train_dataset(
             test_frac: args.split.test_frac,
             n_train: prepared.split.train.len(),
             n_test: prepared.split.test.len(),
-            val_frac: prepared.val.as_ref().map(|_| args.split.val_frac),
-            n_val: prepared.val.as_ref().map(|_| prepared.split.val.len()),
+            val_frac: (val_frac > 0.0).then_some(val_frac),
+            n_val: (n_val > 0).then_some(n_val),
             train_rows: args.record_split.then(|| prepared.split.train.clone()),
             test_rows: args.record_split.then(|| prepared.split.test.clone()),
         },
@@ -91,13 +112,62 @@ pub fn train_dataset(
         stop_reason: outcome.stop_reason,
         time_note: report::TIME_NOTE.into(),
         per_output: per_output(dataset, &outcome),
-        solver: optimizer.diagnostics(),
+        solver: outcome.solver.clone(),
+        selection,
     };
     Ok(Trained {
         report,
         outcome,
         prepared,
     })
+}
+
+/// The seed's random network for `train`'s shape (hidden layer only; the output layer is
+/// fitted by the first B-step).
+fn random_network(args: &TrainArgs, train: &Samples) -> Network {
+    Network::random(
+        train.d_aug(),
+        args.net.hidden,
+        train.k(),
+        args.net.alpha,
+        &mut seeded(args.split.seed, Stream::Init),
+    )
+}
+
+/// `--ridge auto`: the penalty path on rows held out of the training rows, then its schedule
+/// replayed on all training rows. Returns the refit's samples and outcome.
+fn train_selected(
+    dataset: &Dataset,
+    args: &TrainArgs,
+    spec: &OptimizerSpec,
+    limits: Limits,
+    par: Par,
+    observer: &mut dyn Observer,
+) -> Result<(Prepared, RunOutcome, SelectionReport)> {
+    let split = &args.split;
+    let clip = split.clip.margin();
+    let prepare = |val_frac| {
+        data::prepare_with_validation(dataset, split.test_frac, val_frac, split.seed, clip)
+    };
+    let path = PathSettings::default_for(limits.max_iters);
+    let held_out = prepare(val_frac(args)?)?;
+    let fit_val = (
+        &held_out.train,
+        held_out.val.as_ref().expect("auto holds out rows"),
+    );
+    let net = random_network(args, &held_out.train);
+    let selection = select::select(spec, net, fit_val, &path, limits, par, observer);
+
+    let all = prepare(0.0)?;
+    let sets = optim::Sets {
+        train: &all.train,
+        val: None,
+        test: all.test.as_ref(),
+    };
+    let net = random_network(args, &all.train);
+    let outcome = select::refit(spec, net, sets, &selection, limits, par, observer);
+    let report = SelectionReport::new(&selection, &path, fit_val, &all.train);
+    Ok((all, outcome, report))
 }
 
 /// Every flag, with the optimizer's defaults filled in.
@@ -108,6 +178,12 @@ pub(crate) fn config_json(args: &TrainArgs, spec: &OptimizerSpec, limits: &Limit
         config.extend(resolved);
         config.insert("optimizer".into(), json!(spec.name()));
         config.insert("iters".into(), json!(limits.max_iters));
+        if args.optim.ridge == Some(Ridge::Auto) {
+            // The spec holds the path's starting penalty; the run's setting is `auto`.
+            config.insert("ridge".into(), json!("auto"));
+        }
+        // In effect, not as given: --ridge auto implies a validation fraction.
+        config.insert("val_frac".into(), json!(val_frac(args).unwrap_or(0.0)));
     }
     config
 }
