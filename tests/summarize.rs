@@ -1,32 +1,13 @@
 //! End-to-end tests of `anmin summarize`: run files from `anmin train --out` aggregated into
 //! a table, a JSON report and an SVG figure; files that cannot be aggregated are rejected.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
 
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
+mod common;
 
-/// Trains on the embedded dataset and returns the run file's path.
-fn train(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    anmin()
-        .arg("train")
-        .args(args)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    out
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("JSON")
-}
+use common::{anmin, expect_error, read_json, train};
 
 #[test]
 fn summarize_aggregates_runs_into_table_json_and_figure() {
@@ -141,14 +122,7 @@ fn summarize_rejects_what_it_cannot_aggregate() {
     );
 
     let expect_error = |files: &[&Path], message: &str| {
-        anmin()
-            .arg("summarize")
-            .args(files)
-            .assert()
-            .code(2)
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains(message))
-            .stderr(predicate::str::contains("panicked").not());
+        expect_error(anmin().arg("summarize").args(files), 2, message);
     };
 
     // Not run files: other JSON, CSV text, a missing file.
