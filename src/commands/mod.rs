@@ -1,9 +1,11 @@
 //! The subcommands, as library functions so that tests and benchmarks drive the same code.
 
 pub mod compare;
+pub mod completions;
 pub mod denoise;
 pub mod gen_data;
 pub mod interrupt;
+pub mod man;
 pub mod optimizer_flags;
 pub mod predict;
 pub mod render;
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Gen(args) => gen_data::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Denoise(args) => denoise::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 
