@@ -128,16 +128,13 @@ pub const TIME_NOTE: &str = "time_s is cumulative wall-clock seconds of training
     (initialization included), excluding the time spent computing the reported metrics";
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
-/// so that readers never see a partial file and an existing file survives a failure.
+/// so that readers never see a partial file and an existing file survives a failure. Errors
+/// name `path`, never the temporary file.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
     use std::io::Write;
     let err = |source| crate::Error::Write {
         path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
+        source: crate::outputs::without_temporary_path(source),
     };
     let mut builder = tempfile::Builder::new();
     builder.prefix(".anmin-").suffix(".tmp");
@@ -148,7 +145,9 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
+    let mut tmp = builder
+        .tempfile_in(crate::outputs::folder_of(path))
+        .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
@@ -160,4 +159,23 @@ pub fn write_json<T: Serialize>(path: &std::path::Path, value: &T) -> crate::Res
     let mut text = serde_json::to_string_pretty(value).expect("report types serialize");
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_path_given_not_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone").join("run.json");
+        let e = write_atomic(&path, b"{}").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{}: cannot write: ", path.display())),
+            "{text}"
+        );
+        assert!(!text.contains(".anmin-"), "{text}");
+        assert_eq!(e.exit_code(), 1);
+    }
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::aggregate::{AggregateReport, markdown_table};
 use crate::cli::SummarizeArgs;
 use crate::error::{DataError, Error, Result};
+use crate::outputs;
 use crate::plot::{self, FigureTitle};
 use crate::report::{self, RunReport};
 
@@ -151,9 +152,9 @@ pub fn run(args: &SummarizeArgs) -> Result<()> {
     )
 }
 
-/// Aggregates comparable `runs` (same dataset and network), prints the table, and writes
-/// the aggregate JSON to `out` and the figure to `plot_path`. Shared by `summarize` and
-/// `compare`, so that both give the same result for the same runs.
+/// Aggregates comparable `runs` (same dataset and network), writes the aggregate JSON to
+/// `out` and the figure to `plot_path`, and prints the table (also when a write fails).
+/// Shared by `summarize` and `compare`, so that both give the same result for the same runs.
 pub fn publish(
     command: &str,
     mut config: Value,
@@ -187,12 +188,18 @@ pub fn publish(
     let svg = plot_path
         .map(|_| plot::render_svg(&summary.curves, &title))
         .transpose()?;
-    if let Some(path) = out {
-        report::write_json(path, &summary)?;
-    }
-    if let (Some(path), Some(svg)) = (plot_path, svg) {
-        report::write_atomic(path, svg.as_bytes())?;
-    }
+    // Both outputs are attempted and the table printed even if a write fails; the error
+    // follows it.
+    let written = outputs::first_error(
+        [
+            out.map(|path| report::write_json(path, &summary)),
+            plot_path
+                .zip(svg)
+                .map(|(path, svg)| report::write_atomic(path, svg.as_bytes())),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let text = format!(
         "{dataset}, h = {hidden}: {} runs on {} splits\n\n{}",
         runs.len(),
@@ -201,5 +208,5 @@ pub fn publish(
     );
     // A closed stdout (e.g. piped into `head`) is not worth failing for: the files are written.
     let _ = std::io::stdout().write_all(text.as_bytes());
-    Ok(())
+    written
 }

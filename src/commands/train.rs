@@ -12,6 +12,7 @@ use crate::data::{self, Dataset, InputColumn, Prepared};
 use crate::error::Result;
 use crate::model::{Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerSpec, RunOutcome};
+use crate::outputs;
 use crate::progress::TrainingBar;
 use crate::report::{
     self, DatasetInfo, HistoryEntry, OutputReport, RunReport, SplitInfo, StopReason,
@@ -164,9 +165,23 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let trained = train_dataset(&dataset, args, &spec, limits, par, &mut observer)?;
     observer.finish();
 
-    if let Some(path) = &args.out {
-        report::write_json(path, &trained.report)?;
+    // Every output is attempted and the summary printed even if a write fails: the run is
+    // not lost from the screen, and the error follows it.
+    let written = write_outputs(args, &dataset, &trained);
+    print_summary(&trained.report, args);
+    written?;
+    if trained.report.stop_reason == StopReason::Interrupted {
+        let written = match &args.out {
+            Some(path) => format!("the history so far is in {}", path.display()),
+            None => "nothing was written (no --out)".into(),
+        };
+        return Err(crate::Error::Interrupted(written));
     }
+    Ok(())
+}
+
+/// Writes the run JSON and the saved models that the flags ask for; returns the first error.
+fn write_outputs(args: &TrainArgs, dataset: &Dataset, trained: &Trained) -> Result<()> {
     let save = |path: &std::path::Path, net: &Network, entry: &HistoryEntry| {
         let training = json!({
             "optimizer": trained.report.optimizer,
@@ -179,26 +194,23 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         let model = SavedModel::new(net, &dataset.encoding, &trained.prepared.scaler, training);
         report::write_json(path, &model)
     };
-    if let Some(path) = &args.save_model {
-        // The parameters the run returns: the `final` entry's.
-        save(path, &trained.outcome.network, &trained.outcome.final_entry)?;
-    }
-    if let Some(path) = &args.save_initial_model {
-        save(
-            path,
-            &trained.outcome.initial_network,
-            &trained.report.history[0],
-        )?;
-    }
-    print_summary(&trained.report, args);
-    if trained.report.stop_reason == StopReason::Interrupted {
-        let written = match &args.out {
-            Some(path) => format!("the history so far is in {}", path.display()),
-            None => "nothing was written (no --out)".into(),
-        };
-        return Err(crate::Error::Interrupted(written));
-    }
-    Ok(())
+    let outcome = &trained.outcome;
+    outputs::first_error(
+        [
+            args.out
+                .as_deref()
+                .map(|path| report::write_json(path, &trained.report)),
+            // The parameters the run returns: the `final` entry's.
+            args.save_model
+                .as_deref()
+                .map(|path| save(path, &outcome.network, &outcome.final_entry)),
+            args.save_initial_model
+                .as_deref()
+                .map(|path| save(path, &outcome.initial_network, &trained.report.history[0])),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 fn load_dataset_reporting_drops(args: &TrainArgs) -> Result<Dataset> {
