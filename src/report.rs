@@ -1,5 +1,7 @@
 //! The run JSON: the contract users' scripts read. Keys may be added, never renamed.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// One point of a training curve. `iter` 0 is the initial network.
@@ -19,6 +21,34 @@ pub struct HistoryEntry {
     /// Validation R² (only with `--val-frac`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_r2: Option<f64>,
+}
+
+/// Why a metric is `null`. A run records it for each metric that is null in any of its
+/// entries, so that "no test set" and "too large for f64" are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Undefined {
+    /// There is no test set (`--test-frac 0`).
+    NoTestSet,
+    /// R² of targets that do not vary: it has no denominator.
+    ConstantTarget,
+    /// The value does not fit in f64: the squared errors of predictions very far from their
+    /// targets (a test row far outside the training range) overflow.
+    Overflow,
+    /// Not recorded: a run file from before reasons were recorded, with a test set.
+    Unrecorded,
+}
+
+impl Undefined {
+    /// A few words for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Undefined::NoTestSet => "no test set",
+            Undefined::ConstantTarget => "constant target",
+            Undefined::Overflow => "overflow",
+            Undefined::Unrecorded => "reason not recorded",
+        }
+    }
 }
 
 /// Why a run ended.
@@ -59,7 +89,7 @@ pub struct DatasetInfo {
     pub features: Vec<String>,
     pub targets: Vec<String>,
     /// Categories of each categorical input column, in one-hot order.
-    pub categorical: std::collections::BTreeMap<String, Vec<String>>,
+    pub categorical: BTreeMap<String, Vec<String>>,
     /// Rows dropped for missing values.
     pub dropped_rows: usize,
 }
@@ -93,6 +123,9 @@ pub struct OutputReport {
     pub test_mse: Option<f64>,
     pub train_r2: Option<f64>,
     pub test_r2: Option<f64>,
+    /// Why each of this output's null metrics is null (absent when none is).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined_metrics: BTreeMap<String, Undefined>,
 }
 
 /// Everything `anmin train --out` writes.
@@ -116,12 +149,28 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<HistoryEntry>,
     pub stop_reason: StopReason,
+    /// Why each metric that is null in some entry (history, final, best, last) is null, keyed
+    /// like the entries' metrics (absent when none is).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined_metrics: BTreeMap<String, Undefined>,
     /// What `time_s` measures.
     pub time_note: String,
     /// Per-target metrics of the returned parameters.
     pub per_output: Vec<OutputReport>,
     /// Optimizer-specific facts (regularization shifts, line-search trials, …).
     pub solver: serde_json::Value,
+}
+
+impl RunReport {
+    /// Why `metric` (an entry key such as "test_mse") is null in this run: as recorded, or,
+    /// for files that predate the record, "no test set" where there was none.
+    pub fn why_undefined(&self, metric: &str) -> Undefined {
+        match self.undefined_metrics.get(metric) {
+            Some(&reason) => reason,
+            None if metric.starts_with("test_") && self.split.n_test == 0 => Undefined::NoTestSet,
+            None => Undefined::Unrecorded,
+        }
+    }
 }
 
 pub const TIME_NOTE: &str = "time_s is cumulative wall-clock seconds of training work \

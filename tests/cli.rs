@@ -286,6 +286,26 @@ fn no_test_set_gives_null_test_metrics() {
     assert!(run["final"]["test_mse"].is_null());
     assert!(run["final"]["test_r2"].is_null());
     assert!(run["final"]["train_mse"].is_number());
+    // Why they are null, for the run and per output; defined metrics are not listed.
+    let reasons = serde_json::json!({ "test_mse": "no_test_set", "test_r2": "no_test_set" });
+    assert_eq!(run["undefined_metrics"], reasons);
+    assert_eq!(run["per_output"][0]["undefined_metrics"], reasons);
+    // The history entries keep exactly their keys.
+    let keys: Vec<&String> = run["final"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "iter",
+            "test_mse",
+            "test_r2",
+            "time_s",
+            "train_mse",
+            "train_r2"
+        ]
+    );
+
+    let with_test = run_json(dir.path(), &data, &["--hidden", "4", "--iters", "2"]);
+    assert!(with_test.get("undefined_metrics").is_none(), "{with_test}");
 }
 
 #[test]
