@@ -511,6 +511,8 @@ fn an_overflowing_test_mse_is_told_apart_from_no_test_set() {
     assert_eq!(overflowing["undefined_metrics"]["test_mse"], "overflow");
     assert_eq!(overflowing["undefined_metrics"]["test_r2"], "overflow");
     assert!(overflowing["undefined_metrics"].get("train_mse").is_none());
+    let run_file = dir.path().join("overflowing.json");
+    std::fs::rename(dir.path().join("run.json"), &run_file).expect("renamed");
 
     // The same data without a test set: null for another reason.
     let no_test = run_json(
@@ -520,4 +522,10 @@ fn an_overflowing_test_mse_is_told_apart_from_no_test_set() {
     );
     assert!(no_test["final"]["test_mse"].is_null());
     assert_eq!(no_test["undefined_metrics"]["test_mse"], "no_test_set");
+
+    let table = stdout_of(anmin().arg("summarize").arg(&run_file));
+    assert!(
+        table.contains("Undefined test MSE (overflow): anmin 1 of 1."),
+        "{table}"
+    );
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::interrupt;
 use super::optimizer_flags::{check_applicable, kind_name, kind_names, resolve, restrict};
 use super::train::{config_json, train_dataset};
+use crate::aggregate::rows::EXECUTION_KEYS;
 use crate::cli::{CompareArgs, OptimizerKind, SplitArgs, TrainArgs};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
@@ -49,16 +50,6 @@ fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) 
         quiet: true,
     }
 }
-
-/// Config keys that say how a run was executed rather than what it computed.
-const EXECUTION_KEYS: [&str; 6] = [
-    "threads",
-    "out",
-    "save_model",
-    "save_initial_model",
-    "quiet",
-    "record_split",
-];
 
 fn comparable(config: &Value) -> Value {
     let mut config = config.clone();

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::aggregate::{AggregateReport, markdown_table};
+use crate::aggregate::AggregateReport;
+use crate::aggregate::rows::group_into_rows;
+use crate::aggregate::table::markdown_table;
 use crate::cli::SummarizeArgs;
 use crate::error::{DataError, Error, Result};
 use crate::outputs;
@@ -72,8 +74,9 @@ pub fn read_run_file(path: &Path) -> Result<RunFile> {
 }
 
 /// Rejects a set of runs that cannot be aggregated: different datasets (path or targets),
-/// test fractions or hidden sizes, or two runs of one optimizer on one split seed. Errors
-/// name both files.
+/// test fractions or hidden sizes, or two runs of one row (optimizer and settings) on one
+/// split seed. Runs of one optimizer with different settings are fine: they get a row each.
+/// Errors name both files.
 pub fn check_comparable(runs: &[RunFile]) -> Result<()> {
     let Some(first) = runs.first() else {
         return Err(Error::usage("no run files given"));
@@ -108,17 +111,24 @@ pub fn check_comparable(runs: &[RunFile]) -> Result<()> {
             }
         }
     }
-    let mut seen: BTreeMap<(&str, u64), &Path> = BTreeMap::new();
-    for run in runs {
-        let key = (run.report.optimizer.as_str(), run.report.split.seed);
-        if let Some(earlier) = seen.insert(key, &run.path) {
-            return Err(Error::usage(format!(
-                "{} and {} are both runs of {} on split seed {}; give each (optimizer, seed) once",
-                earlier.display(),
-                run.path.display(),
-                key.0,
-                key.1
-            )));
+    // Runs that differ in settings go to different rows; within a row each seed once.
+    let path_of = |report: &RunReport| {
+        runs.iter()
+            .find(|f| std::ptr::eq(&f.report, report))
+            .map_or_else(PathBuf::new, |f| f.path.clone())
+    };
+    for (row, group) in group_into_rows(runs.iter().map(|f| &f.report)) {
+        let mut seen: BTreeMap<u64, &RunReport> = BTreeMap::new();
+        for &run in &group.runs {
+            if let Some(earlier) = seen.insert(run.split.seed, run) {
+                return Err(Error::usage(format!(
+                    "{} and {} are both runs of {row} on split seed {}; give each (optimizer, \
+                     settings, seed) once",
+                    path_of(earlier).display(),
+                    path_of(run).display(),
+                    run.split.seed
+                )));
+            }
         }
     }
     Ok(())
@@ -183,6 +193,7 @@ pub fn publish(
         dataset: dataset.clone(),
         hidden: hidden as usize,
         n_splits: summary.n_splits(),
+        test_set: runs.iter().any(|r| r.split.n_test > 0),
     };
     // Render before writing anything, so that a drawing failure leaves no partial output.
     let svg = plot_path
