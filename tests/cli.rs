@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{anmin, expect_error, files_in, read_json, scratch, small_csv, write};
+use common::{anmin, expect_error, files_in, read_json, scratch, small_csv, stdout_of, write};
 
 /// Runs `anmin train --data <file> <extra>` and expects exit code 2 with `message` on stderr.
 fn expect_data_error(file_bytes: &[u8], extra: &[&str], message: &str) {
@@ -306,6 +306,40 @@ fn no_test_set_gives_null_test_metrics() {
 
     let with_test = run_json(dir.path(), &data, &["--hidden", "4", "--iters", "2"]);
     assert!(with_test.get("undefined_metrics").is_none(), "{with_test}");
+}
+
+#[test]
+fn many_targets_are_abbreviated_in_the_summary() {
+    let dir = scratch();
+    let names: Vec<String> = (0..12).map(|j| format!("p{j}")).collect();
+    let mut text = format!("x1,x2,{}\n", names.join(","));
+    for i in 0..40 {
+        let (x1, x2) = ((i as f64 * 0.3).sin(), (i as f64 * 0.7).cos());
+        let ys: Vec<String> = (0..12).map(|j| (x1 * j as f64 + x2).to_string()).collect();
+        text.push_str(&format!("{x1},{x2},{}\n", ys.join(",")));
+    }
+    let data = write(dir.path(), "wide.csv", text.as_bytes());
+    let first_line = |targets: &[&str]| {
+        let stdout = stdout_of(
+            anmin()
+                .arg("train")
+                .arg("--data")
+                .arg(&data)
+                .args(targets)
+                .args(["--hidden", "3", "--iters", "1", "-q"]),
+        );
+        stdout.lines().next().unwrap().to_owned()
+    };
+    let line = first_line(&["--target-prefix", "p"]);
+    assert!(line.ends_with("2 features, 12 targets: p0 … p11"), "{line}");
+    // A handful is listed in full.
+    let line = first_line(&[
+        "--target",
+        "p0,p1,p2",
+        "--drop",
+        "p3,p4,p5,p6,p7,p8,p9,p10,p11",
+    ]);
+    assert!(line.ends_with("targets p0, p1, p2"), "{line}");
 }
 
 #[test]

@@ -245,7 +245,7 @@ fn anmin_autoencoder_improves_psnr_on_a_new_noise_draw() {
         path_str(&model),
     ]);
     assert!(
-        summary.contains("16 features, targets clean_0, clean_1"),
+        summary.contains("16 features, 16 targets: clean_0 … clean_15"),
         "{summary}"
     );
     // Seed 1: a noise draw the model was not trained on.

@@ -288,6 +288,21 @@ fn load_dataset_reporting_drops(args: &TrainArgs) -> Result<Dataset> {
     Ok(dataset)
 }
 
+/// How many targets the summary names in full.
+const TARGETS_IN_FULL: usize = 5;
+
+/// The targets for the summary: "target y", "targets y1, y2", and past a handful only the
+/// first and the last, "64 targets: p0 … p63".
+fn targets_phrase(targets: &[String]) -> String {
+    match targets {
+        [only] => format!("target {only}"),
+        [first, .., last] if targets.len() > TARGETS_IN_FULL => {
+            format!("{} targets: {first} … {last}", targets.len())
+        }
+        _ => format!("targets {}", targets.join(", ")),
+    }
+}
+
 /// A metric's table cell: its value, "-" without a test set, or why else it is undefined.
 fn cell(report: &RunReport, key: &str, v: Option<f64>) -> String {
     match (v, report.why_undefined(key)) {
@@ -305,12 +320,11 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
     let s = &report.split;
     let mut out = String::new();
     out.push_str(&format!(
-        "data      {}: {} rows, {} features, target{} {}\n",
+        "data      {}: {} rows, {} features, {}\n",
         d.path,
         d.rows,
         d.features.len(),
-        if d.targets.len() > 1 { "s" } else { "" },
-        d.targets.join(", ")
+        targets_phrase(&d.targets)
     ));
     out.push_str(&format!(
         "split     seed {}: {} train, {} test\n",
