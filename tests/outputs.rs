@@ -149,3 +149,53 @@ fn a_write_that_fails_at_the_end_comes_after_the_summary() {
     );
     assert!(!stderr.contains(".anmin-"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn compare_prints_the_finished_runs_when_its_runs_file_fails() {
+    let dir = scratch();
+    let folder = dir.path().join("results");
+    std::fs::create_dir(&folder).unwrap();
+    let out = folder.join("cmp.json");
+    // Many quick runs, one at a time; the folder of the runs file disappears after a second.
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("anmin"))
+        .args([
+            "compare",
+            "--optimizers",
+            "anmin",
+            "--splits",
+            "100000",
+            "--jobs",
+            "1",
+        ])
+        .args([
+            "--hidden",
+            "2",
+            "--iters",
+            "1",
+            "--quiet",
+            "--out",
+            path_str(&out),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    std::fs::remove_dir_all(&folder).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains("| anmin "),
+        "the table of the finished runs: {stdout}"
+    );
+    let runs_file = format!("{}.runs.jsonl", out.display());
+    assert!(
+        stderr.contains(&format!("error: {runs_file}: cannot write: ")),
+        "{stderr}"
+    );
+}

@@ -232,9 +232,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         finished.push(run);
         Ok(())
     };
-    let outcome = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
+    let recorded = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
     bar.finish();
-    outcome?;
+    // A run that failed is reported at once; a runs file that could not be written still
+    // leaves the finished runs to summarize on stdout before the error.
+    if matches!(recorded, Err(ref e) if !matches!(e, Error::Write { .. })) {
+        return recorded;
+    }
 
     // Deterministic order: optimizers as given, then seeds.
     let order = |r: &RunReport| {
@@ -243,14 +247,16 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     };
     finished.sort_by_key(order);
     let config = serde_json::to_value(args).expect("arguments serialize");
-    super::summarize::publish(
+    let published = super::summarize::publish(
         "compare",
         config,
         &finished,
         crate::aggregate::DEFAULT_GRID_POINTS,
         args.out.as_deref(),
         args.plot.as_deref(),
-    )?;
+    );
+    recorded?;
+    published?;
 
     if interrupt::requested() {
         let total = wanted.len();
