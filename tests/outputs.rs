@@ -2,7 +2,6 @@
 //! reads any input or trains; a write that still fails at the end comes after the summary;
 //! messages name the user's path, never a temporary file.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,10 +10,6 @@ use predicates::prelude::*;
 mod common;
 
 use common::{anmin, expect_error, files_in, scratch};
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temp path")
-}
 
 #[test]
 fn every_command_checks_its_outputs_before_reading_or_training() {
@@ -108,43 +103,51 @@ fn an_output_that_is_a_folder_or_named_twice_is_refused() {
     assert_eq!(files_in(dir.path()), ["cmp.json.runs.jsonl"]);
 }
 
+/// Runs `anmin <args, split at spaces> <a file in a new folder>` and removes that folder a
+/// second after the start (the check at start-up takes milliseconds), while the command is
+/// still working. Returns the exit code, stdout, stderr and the file's path.
 #[cfg(unix)]
-#[test]
-fn a_write_that_fails_at_the_end_comes_after_the_summary() {
+fn run_while_the_folder_disappears(
+    args: &str,
+    file: &str,
+) -> (Option<i32>, String, String, String) {
     let dir = scratch();
     let folder = dir.path().join("results");
     std::fs::create_dir(&folder).unwrap();
-    let out = folder.join("run.json");
-    // A run of a few seconds whose output folder disappears while it trains. The check at
-    // start-up takes milliseconds; the folder is removed a second later.
+    let out = folder.join(file);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("anmin"))
-        .args(["train", "--optimizer", "adam", "--epochs", "100000000"])
-        .args([
-            "--hidden",
-            "4",
-            "--max-seconds",
-            "3",
-            "--out",
-            path_str(&out),
-        ])
+        .args(args.split_whitespace())
+        .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    std::fs::remove_dir(&folder).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
     let output = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        out.display().to_string(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_that_fails_at_the_end_comes_after_the_summary() {
+    // A run of three seconds.
+    let (code, stdout, stderr, out) = run_while_the_folder_disappears(
+        "train --optimizer adam --epochs 100000000 --hidden 4 --max-seconds 3 --out",
+        "run.json",
     );
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     // The run is not lost from the screen.
     assert!(stdout.contains("stopped (max_seconds)"), "{stdout}");
     assert!(stdout.contains("final"), "{stdout}");
     // The error names the path given, not the temporary file.
     assert!(
-        stderr.contains(&format!("error: {}: cannot write: ", out.display())),
+        stderr.contains(&format!("error: {out}: cannot write: ")),
         "{stderr}"
     );
     assert!(!stderr.contains(".anmin-"), "{stderr}");
@@ -153,49 +156,18 @@ fn a_write_that_fails_at_the_end_comes_after_the_summary() {
 #[cfg(unix)]
 #[test]
 fn compare_prints_the_finished_runs_when_its_runs_file_fails() {
-    let dir = scratch();
-    let folder = dir.path().join("results");
-    std::fs::create_dir(&folder).unwrap();
-    let out = folder.join("cmp.json");
-    // Many quick runs, one at a time; the folder of the runs file disappears after a second.
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("anmin"))
-        .args([
-            "compare",
-            "--optimizers",
-            "anmin",
-            "--splits",
-            "100000",
-            "--jobs",
-            "1",
-        ])
-        .args([
-            "--hidden",
-            "2",
-            "--iters",
-            "1",
-            "--quiet",
-            "--out",
-            path_str(&out),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    std::fs::remove_dir_all(&folder).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+    // Many quick runs, one at a time.
+    let (code, stdout, stderr, out) = run_while_the_folder_disappears(
+        "compare --optimizers anmin --splits 100000 --jobs 1 --hidden 2 --iters 1 --quiet --out",
+        "cmp.json",
     );
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stdout.contains("| anmin "),
         "the table of the finished runs: {stdout}"
     );
-    let runs_file = format!("{}.runs.jsonl", out.display());
     assert!(
-        stderr.contains(&format!("error: {runs_file}: cannot write: ")),
+        stderr.contains(&format!("error: {out}.runs.jsonl: cannot write: ")),
         "{stderr}"
     );
 }
