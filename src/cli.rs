@@ -38,6 +38,10 @@ pub enum Command {
     Render(RenderArgs),
     /// Denoise the synthetic picture with a patch autoencoder; print PSNRs, write a PNG
     Denoise(DenoiseArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command to a folder
+    Man(ManArgs),
 }
 
 /// Which table to read and which of its columns to use.
@@ -467,6 +471,21 @@ pub struct DenoiseArgs {
     /// Write clean | noisy | denoised side by side as a PNG to this file
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write anmin.1 and a page per subcommand (anmin-train.1, …) to this folder instead of
+    /// printing anmin.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Image sizes: large enough for a shape to have an inside and an outside, small enough that

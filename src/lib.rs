@@ -16,6 +16,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod outputs;
 pub mod plot;
 pub mod progress;
 pub mod report;
