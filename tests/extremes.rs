@@ -473,9 +473,15 @@ fn a_test_row_far_outside_the_training_range() {
         "4",
         "--iters",
         "5",
+        "--clip",
+        "none",
     ];
-    // Training values within ±1e-300 scale the column by about 1e-300: 1e300 in the test set
-    // standardizes to about 1e600, which f64 cannot hold. A clear error, not an inf.
+    // Clipped to the training range (the default), the outlier is harmless.
+    let (_, clipped) = train(&with_test_outlier(1e300), &flags[..8]).expect("trains");
+    assert!(clipped.report.final_entry.test_mse.is_some_and(f64::is_finite));
+    // Without clipping, training values within ±1e-300 scale the column by about 1e-300: 1e300
+    // in the test set standardizes to about 1e600, which f64 cannot hold. A clear error, not
+    // an inf.
     match train(&with_test_outlier(1e300), &flags) {
         Err(anmin::Error::Data(e @ DataError::Unrepresentable { .. })) => {
             assert!(e.to_string().contains("column \"x\""), "{e}");
@@ -497,7 +503,17 @@ fn an_overflowing_test_mse_is_told_apart_from_no_test_set() {
     // 1e-140 standardizes to about 1e160 (training values are within ±1e-300): the
     // prediction is finite, its squared error is not.
     std::fs::write(&data, with_test_outlier(1e-140)).expect("written");
-    let flags = ["--test-frac", "0.25", "--hidden", "4", "--iters", "5", "-q"];
+    let flags = [
+        "--test-frac",
+        "0.25",
+        "--hidden",
+        "4",
+        "--iters",
+        "5",
+        "-q",
+        "--clip",
+        "none",
+    ];
     let stdout = stdout_of(anmin().arg("train").arg("--data").arg(&data).args(flags));
     let final_row = stdout.lines().find(|l| l.starts_with("final")).unwrap();
     assert!(final_row.contains("overflow"), "{stdout}");

@@ -254,7 +254,7 @@ mod tests {
         }
 
         // A margin of 0.5 widens [0, 10] to [-5, 15]: 11 is inside.
-        let margin = fitted.with_clip(Some(0.5)).transform(&new).unwrap();
+        let margin = fitted.clone().with_clip(Some(0.5)).transform(&new).unwrap();
         assert_eq!(margin.clipped_rows, 2);
         assert!((margin.z[(0, 0)] - standardize(-5.0)).abs() < 1e-12);
         assert!((margin.z[(2, 0)] - standardize(11.0)).abs() < 1e-12);
