@@ -130,6 +130,46 @@ fn a_step_assembly_uses_the_lower_triangle_only() {
 }
 
 #[test]
+fn pattern_aware_assembly_equals_the_dense_gram() {
+    // The pair-form assembly (one product per unit over its active rows, leaky ReLU from the
+    // ReLU pairs) against an explicit ΦᵀΦ and against the dense rank-k update, for ReLU and
+    // leaky slopes, with a dead unit and an always-active one, in one row block and in two
+    // (blocks hold at most 8192 rows).
+    for (alpha, (n, d, h)) in [0.0, 0.1, 0.7]
+        .into_iter()
+        .flat_map(|alpha| [(alpha, (700, 6, 7)), (alpha, (9000, 2, 5))])
+    {
+        let mut rng = seeded(41, Stream::Init);
+        let x = inputs(n, d, &mut rng);
+        let y = gaussian(n, 1, &mut rng);
+        let mut net = random_net(d + 1, h, 1, alpha, &mut rng);
+        net.a.row_mut(1).fill(0.0);
+        net.a[(1, d)] = -50.0;
+        net.a.row_mut(4).fill(0.0);
+        net.a[(4, d)] = 50.0;
+        let d1 = d + 1;
+        let z = net.pre_activations(&x);
+        let phi = DMatrix::from_fn(n, h * d1, |i, col| {
+            net.slope(z[(i, col / d1)]) * x[(i, col % d1)]
+        });
+        let explicit = phi.transpose() * &phi;
+        let dense = a_system::dense_gram(&net, &x, &y, Par::Seq);
+        // With B = 1 the system matrix is ΦᵀΦ itself.
+        net.b = DMatrix::from_element(1, h, 1.0);
+        let system = a_system::assemble(&net, &x, &y, Par::Seq);
+        let scale = explicit.amax();
+        for c in 0..h * d1 {
+            for r in c..h * d1 {
+                let err = (system.matrix[(r, c)] - explicit[(r, c)]).abs();
+                assert!(err <= 1e-13 * scale, "alpha {alpha}: ({r},{c}) off by {err:e}");
+                let err = (system.matrix[(r, c)] - dense[(r, c)]).abs();
+                assert!(err <= 1e-13 * scale, "alpha {alpha}: ({r},{c}) vs dense {err:e}");
+            }
+        }
+    }
+}
+
+#[test]
 fn b_step_is_the_least_squares_solution() {
     let mut rng = seeded(3, Stream::Init);
     for (n, h, k, penalty) in [(40, 7, 1, 0.0), (100, 12, 3, 0.0), (60, 5, 2, 2.5)] {

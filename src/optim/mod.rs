@@ -12,6 +12,7 @@ pub mod gradient;
 pub mod lbfgs;
 pub mod minibatch;
 pub mod output_layer;
+pub mod pair_gram;
 pub mod sgd;
 
 use std::sync::atomic::{AtomicBool, Ordering};
