@@ -43,6 +43,43 @@ fn moment(a: usize, c: usize) -> usize {
     a * (a + 1) / 2 + c
 }
 
+/// Adds unit j's pairs (j, 0..=j) for units `first`.. (`units[t]` lists the active rows of
+/// unit first + t) to `k`, whose column 0 is pair (first, 0): Q_{S_j}ᵀ A_{S_j, 0..=j}, with
+/// the samples' moments `q` (moments × rows) and 0/1 pattern `on` (h × rows) as columns.
+fn unit_products(
+    mut k: MatMut<'_, f64>,
+    first: usize,
+    units: &[Vec<usize>],
+    q: MatRef<'_, f64>,
+    on: MatRef<'_, f64>,
+) {
+    let rows = q.ncols();
+    let mut qs = Mat::<f64>::zeros(q.nrows(), rows);
+    let mut ons = Mat::<f64>::zeros(on.nrows(), rows);
+    let offset = pair(first, 0);
+    for (t, s) in units.iter().enumerate() {
+        let (j, m) = (first + t, s.len());
+        if m == 0 {
+            continue;
+        }
+        for (r, &i) in s.iter().enumerate() {
+            qs.as_mut().col_mut(r).copy_from(q.col(i));
+            ons.as_mut()
+                .col_mut(r)
+                .subrows_mut(0, j + 1)
+                .copy_from(on.col(i).subrows(0, j + 1));
+        }
+        faer::linalg::matmul::matmul(
+            k.rb_mut().subcols_mut(pair(j, 0) - offset, j + 1),
+            Accum::Add,
+            qs.as_ref().subcols(0, m),
+            ons.as_ref().submatrix(0, 0, j + 1, m).transpose(),
+            1.0,
+            Par::Seq,
+        );
+    }
+}
+
 /// Writes the moments of each row of `x` (rows × d1) into `q` (rows × moments(d1)).
 fn fill_moments(x: MatRef<'_, f64>, mut q: MatMut<'_, f64>) {
     let d1 = x.ncols();
@@ -97,7 +134,13 @@ impl PairGram {
         let mut q = Mat::<f64>::zeros(nm, rows);
         fill_moments(x, q.as_mut().transpose_mut());
         for i in 0..rows {
-            for (s, v) in self.sums.as_mut().col_mut(0).iter_mut().zip(q.col(i).iter()) {
+            for (s, v) in self
+                .sums
+                .as_mut()
+                .col_mut(0)
+                .iter_mut()
+                .zip(q.col(i).iter())
+            {
                 *s += v;
             }
         }
@@ -105,31 +148,31 @@ impl PairGram {
         let units: Vec<Vec<usize>> = (0..h)
             .map(|j| (0..rows).filter(|&i| on[(j, i)] == 1.0).collect())
             .collect();
-        let mut qs = Mat::<f64>::zeros(nm, rows);
-        let mut ons = Mat::<f64>::zeros(h, rows);
-        for (j, s) in units.iter().enumerate() {
-            let m = s.len();
-            if m == 0 {
-                continue;
-            }
-            for (r, &i) in s.iter().enumerate() {
-                qs.as_mut()
-                    .col_mut(r)
-                    .copy_from(q.col(i));
-                ons.as_mut()
-                    .col_mut(r)
-                    .subrows_mut(0, j + 1)
-                    .copy_from(on.col(i).subrows(0, j + 1));
-            }
-            faer::linalg::matmul::matmul(
-                self.k.as_mut().subcols_mut(pair(j, 0), j + 1),
-                Accum::Add,
-                qs.as_ref().subcols(0, m),
-                ons.as_ref().submatrix(0, 0, j + 1, m).transpose(),
-                1.0,
-                par,
-            );
+        // Each unit's pairs are one sequential product whatever the thread count, so results
+        // do not depend on it; with threads, the units are split in two halves of about equal
+        // work (unit j costs ∝ |S_j|·(j+1)), whose pairs are disjoint column ranges of K.
+        let (q, on) = (q.as_ref(), on.as_ref());
+        if matches!(par, Par::Seq) {
+            unit_products(self.k.as_mut(), 0, &units, q, on);
+            return;
         }
+        let work: Vec<f64> = units
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.len() * (j + 1)) as f64)
+            .collect();
+        let total: f64 = work.iter().sum();
+        let mut split = 0;
+        let mut done = 0.0;
+        while split < h && done + work[split] <= total / 2.0 {
+            done += work[split];
+            split += 1;
+        }
+        let (lo, hi) = self.k.as_mut().split_at_col_mut(pair(split, 0));
+        rayon::join(
+            || unit_products(lo, 0, &units[..split], q, on),
+            || unit_products(hi, split, &units[split..], q, on),
+        );
     }
 
     /// Turns the ReLU K of a pattern, once every row was added, into the K of the same pattern
@@ -201,26 +244,6 @@ impl PairGram {
                 *out += add;
             }
         }
-    }
-
-    /// Block (j, l) of ΦᵀΦ, d1 × d1 (symmetric).
-    pub fn block(&self, j: usize, l: usize) -> Mat<f64> {
-        let k = self.k.col(pair(j.max(l), j.min(l)));
-        Mat::from_fn(self.d1, self.d1, |a, c| k[moment(a.max(c), a.min(c))])
-    }
-
-    /// Σ_i g_ij x̃_i for each unit (d1 × h), for the pattern of this Gram matrix with slope α
-    /// off, when the last input is the constant 1 (as x̃ = [x; 1] is): block (j, j)'s last
-    /// column is Σ_i g_ij² x̃_i = α² s + (1 − α²) t, with s = Σ_i x̃_i (kept, pattern-free) and t
-    /// the sum over active rows, and Σ_i g_ij x̃_i = α s + (1 − α) t.
-    pub fn active_sums(&self, alpha: f64) -> Mat<f64> {
-        let (d1, last) = (self.d1, self.d1 - 1);
-        Mat::from_fn(d1, self.h, |a, j| {
-            let squares = self.k[(moment(last.max(a), last.min(a)), pair(j, j))];
-            let all = self.sums[(moment(last.max(a), last.min(a)), 0)];
-            // Σ g² x = α² s + (1 − α²) t and Σ g x = α s + (1 − α) t, t = Σ over active rows.
-            alpha * all + (squares - alpha * alpha * all) / (1.0 + alpha)
-        })
     }
 
     /// The lower triangle of the p × p A-system matrix ΦᵀΦ ∘ (C ⊗ 11ᵀ), C = BᵀB (h × h).
