@@ -5,6 +5,7 @@
 use anmin::data::Samples;
 use anmin::model::Network;
 use anmin::optim::anmin::{Anmin, AnminConfig, Variant};
+use anmin::optim::line_search::StepRule;
 use anmin::optim::{self, Limits, Silent, a_system, output_layer};
 use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};
@@ -161,9 +162,15 @@ fn pattern_aware_assembly_equals_the_dense_gram() {
         for c in 0..h * d1 {
             for r in c..h * d1 {
                 let err = (system.matrix[(r, c)] - explicit[(r, c)]).abs();
-                assert!(err <= 1e-13 * scale, "alpha {alpha}: ({r},{c}) off by {err:e}");
+                assert!(
+                    err <= 1e-13 * scale,
+                    "alpha {alpha}: ({r},{c}) off by {err:e}"
+                );
                 let err = (system.matrix[(r, c)] - dense[(r, c)]).abs();
-                assert!(err <= 1e-13 * scale, "alpha {alpha}: ({r},{c}) vs dense {err:e}");
+                assert!(
+                    err <= 1e-13 * scale,
+                    "alpha {alpha}: ({r},{c}) vs dense {err:e}"
+                );
             }
         }
     }
@@ -211,6 +218,15 @@ fn anmin_run(net: Network, train: &Samples, iters: usize, variant: Variant) -> o
         tol: 0.0,
         ..AnminConfig::default()
     };
+    anmin_run_with(net, train, iters, cfg)
+}
+
+fn anmin_run_with(
+    net: Network,
+    train: &Samples,
+    iters: usize,
+    cfg: AnminConfig,
+) -> optim::RunOutcome {
     let mut opt = Anmin::new(cfg, Par::Seq);
     optim::train(
         &mut opt,
@@ -255,13 +271,45 @@ fn safeguarded_never_increases_the_loss() {
             (x[(i, 0)] * (c + 1) as f64).sin() + x[(i, 1)].abs() * x[(i, 2)]
         });
         let train = Samples { x, y };
-        let net = Network::random(d + 1, 24, k, alpha, &mut seeded(1, Stream::Init));
-        let run = anmin_run(net, &train, 25, Variant::Safeguarded);
-        let losses: Vec<f64> = run.history.iter().map(|e| e.train_mse.unwrap()).collect();
-        for w in losses.windows(2) {
-            assert!(w[1] <= w[0], "loss rose from {} to {}", w[0], w[1]);
+        // Every step rule, with and without chord steps.
+        for (step, refine) in [
+            (StepRule::Halving, 0),
+            (StepRule::Search, 0),
+            (StepRule::Halving, 3),
+        ] {
+            let net = Network::random(d + 1, 24, k, alpha, &mut seeded(1, Stream::Init));
+            let cfg = AnminConfig {
+                tol: 0.0,
+                step,
+                refine,
+                ..AnminConfig::default()
+            };
+            let run = anmin_run_with(net, &train, 25, cfg);
+            let losses: Vec<f64> = run.history.iter().map(|e| e.train_mse.unwrap()).collect();
+            for w in losses.windows(2) {
+                assert!(w[1] <= w[0], "{step:?}, refine {refine}: loss rose {w:?}");
+            }
+            assert!(losses.last() < losses.first());
         }
-        assert!(losses.last() < losses.first());
+    }
+}
+
+#[test]
+fn chord_direction_is_the_a_step_at_its_own_point() {
+    // At the point where the factor was computed, the chord step is the A-step itself:
+    // A + S⁻¹(Ψᵀr − λa) = S⁻¹Ψᵀ(y − b0) when Ψa = f(x) − b0.
+    for (k, alpha, penalty) in [(1, 0.0, 0.0), (2, 0.1, 0.5)] {
+        let mut rng = seeded(57, Stream::Init);
+        let (n, d, h) = (300, 4, 6);
+        let x = inputs(n, d, &mut rng);
+        let y = gaussian(n, k, &mut rng);
+        let net = random_net(d + 1, h, k, alpha, &mut rng);
+        let system = a_system::assemble(&net, &x, &y, Par::Seq);
+        let step = a_system::solve(system, &net.a, penalty, 0.0, Par::Seq).unwrap();
+        let factor = step.factor.as_ref().unwrap();
+        let chord = a_system::chord_direction(factor, &net, &x, &y, penalty);
+        let err = (&net.a + chord - &step.a).amax();
+        assert!(err < 1e-9 * step.a.amax(), "k={k}: off by {err:e}");
     }
 }
 
@@ -342,15 +390,24 @@ fn results_do_not_depend_on_the_thread_count() {
     let x = inputs(n, d, &mut rng);
     let y = DMatrix::from_fn(n, 1, |i, _| x[(i, 0)].sin() + x[(i, 1)] * x[(i, 2)]);
     let train = Samples { x, y };
-    let run = |par: Par| {
-        let net = Network::random(d + 1, 48, 1, 0.0, &mut seeded(0, Stream::Init));
-        let mut opt = Anmin::new(AnminConfig::default(), par);
-        let limits = Limits::iters(4);
-        optim::train(&mut opt, net, &train, None, limits, par, &mut Silent)
-    };
-    let seq = run(Par::Seq);
-    let par = run(Par::rayon(2));
-    assert_eq!(seq.network, par.network, "bitwise identical parameters");
+    for cfg in [
+        AnminConfig::default(),
+        AnminConfig {
+            step: StepRule::Search,
+            refine: 2,
+            ..AnminConfig::default()
+        },
+    ] {
+        let run = |par: Par| {
+            let net = Network::random(d + 1, 48, 1, 0.0, &mut seeded(0, Stream::Init));
+            let mut opt = Anmin::new(cfg, par);
+            let limits = Limits::iters(4);
+            optim::train(&mut opt, net, &train, None, limits, par, &mut Silent)
+        };
+        let seq = run(Par::Seq);
+        let par = run(Par::rayon(2));
+        assert_eq!(seq.network, par.network, "bitwise identical parameters");
+    }
 }
 
 #[test]

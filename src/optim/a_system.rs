@@ -331,6 +331,9 @@ fn fill_phi(g: MatRef<'_, f64>, x_blk: MatRef<'_, f64>, mut phi: MatMut<'_, f64>
 pub struct AStep {
     pub a: DMatrix<f64>,
     pub shift: Shift,
+    /// The Cholesky factor of the shifted system (lower triangle), for chord steps
+    /// ([`chord_direction`]); None from the matrix-free solver.
+    pub factor: Option<Mat<f64>>,
 }
 
 /// Solves `system` + `penalty`·I for the hidden weights, with a proximal shift of relative
@@ -353,5 +356,53 @@ pub fn solve(
     let mut sol = system.rhs;
     let shift = solve_psd_shifted(&mut system.matrix, &mut sol, rel_shift, center, par)?;
     let a = DMatrix::from_fn(h, d1, |j, c| sol[(j * d1 + c, 0)]);
-    Some(AStep { a, shift })
+    Some(AStep {
+        a,
+        shift,
+        factor: Some(system.matrix),
+    })
+}
+
+/// A chord step: the Gauss–Newton direction at `net` with the A-system matrix of an earlier
+/// point, given by its Cholesky `factor` (from [`solve`], same `penalty`): δ = S⁻¹(Ψᵀr −
+/// penalty·a), with r = y − f(x) and Ψ of `net`'s own pattern and output layer. It costs a
+/// pass over the data (about 4·n·h·(d+1) flops) and two triangular solves, against the
+/// assembly and factorization of a fresh A-step.
+pub fn chord_direction(
+    factor: &Mat<f64>,
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    penalty: f64,
+) -> DMatrix<f64> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::cholesky::llt;
+
+    let (h, d1) = net.a.shape();
+    let p = h * d1;
+    let residual = y - net.predict(x);
+    // Ψᵀr is the right-hand side of the A-system for targets r with no output bias.
+    let no_bias = Network {
+        b0: nalgebra::DVector::zeros(net.outputs()),
+        ..net.clone()
+    };
+    let blocks = pattern_pass(
+        &no_bias,
+        x,
+        &residual,
+        block_rows(x.nrows(), p),
+        |_, _, _| {},
+    );
+    let mut g = Mat::from_fn(p, 1, |r, _| {
+        blocks[(r % d1, r / d1)] - penalty * net.a[(r / d1, r % d1)]
+    });
+    // Sequential, as in solve_psd_shifted: results must not depend on the thread count.
+    let mut scratch = MemBuffer::new(llt::solve::solve_in_place_scratch::<f64>(p, 1, Par::Seq));
+    llt::solve::solve_in_place(
+        factor.as_ref(),
+        g.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut scratch),
+    );
+    DMatrix::from_fn(h, d1, |j, c| g[(j * d1 + c, 0)])
 }
