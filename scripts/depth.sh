@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Depth per second: ANMIN against LBFGS at equal wall time, one thread each.
 #
-#   scripts/depth.sh [-r REPEATS] [-b LABEL=BINARY]... [-a "ANMIN FLAGS"] [-c CAP] [-P] [CSV...]
+#   scripts/depth.sh [-r REPEATS] [-b "LABEL=BIN [FLAGS]"]... [-a "FLAGS"] [-c CAP] [-P] [-k DIR] [CSV...]
 #
 # For each CSV (default: every *.csv in ../shared/data relative to the repository root, plus a
 # generated planted-network set of 10,000 training rows × 32 features) it runs LBFGS (100
@@ -11,8 +11,9 @@
 # the shorter run's time, and ANMIN's MSE and time at iterations 30 and 100.
 #
 #   -r REPEATS   runs of each program, interleaved; times are medians (default 3)
-#   -b LABEL=BIN an anmin binary to run ANMIN with (repeatable, e.g. to compare two builds in
-#                one run); LBFGS runs with the first. Default: this checkout's release build.
+#   -b "LABEL=BIN [FLAGS]"  an anmin binary to run ANMIN with, and flags for it alone
+#                (repeatable, e.g. to compare two builds in one run); LBFGS runs with the first.
+#                Default: this checkout's release build.
 #   -a FLAGS     extra flags for every ANMIN run (e.g. "--variant plain")
 #   -c CAP       stop ANMIN after CAP × LBFGS's time (for sets where 100 iterations take long)
 #   -P           leave out the generated set
@@ -36,7 +37,7 @@ while getopts "r:b:a:c:Pk:h" opt; do
         c) cap=$OPTARG ;;
         P) planted=0 ;;
         k) keep=$OPTARG ;;
-        *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -78,6 +79,7 @@ fi
 
 common=(--hidden 64 --seed 0 --threads 1 --iters 100 --quiet)
 first_bin=${bins[0]#*=}
+first_bin=${first_bin%% *}
 for csv in "${csvs[@]}"; do
     name=$(basename "$csv" .csv)
     for ((r = 0; r < repeats; r++)); do
@@ -89,9 +91,11 @@ for csv in "${csvs[@]}"; do
             limit=(--max-seconds "$seconds")
         fi
         for spec in "${bins[@]}"; do
+            # The binary, then its own flags (word-split on purpose).
+            read -r -a command <<<"${spec#*=}"
             # shellcheck disable=SC2086
-            "${spec#*=}" train --data "$csv" "${common[@]}" --optimizer anmin $anmin_flags \
-                "${limit[@]}" --out "$out/$name.anmin-${spec%%=*}.$r.json" >/dev/null
+            "${command[0]}" train --data "$csv" "${common[@]}" --optimizer anmin $anmin_flags \
+                "${command[@]:1}" "${limit[@]}" --out "$out/$name.anmin-${spec%%=*}.$r.json" >/dev/null
         done
         echo "$name: repeat $((r + 1)) of $repeats done" >&2
     done
