@@ -185,7 +185,7 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
     });
 
     // The incremental correction after a small move of A (a few percent of activations flip,
-    // as late in a run): flops 4·flips·(d+1)·p. The timed call includes a copy of the p × p
+    // as late in a run): flops 2·flips·(d+1)(d+2)/2·(h+1), two products per flipped unit. The timed call includes a copy of the p × p
     // Gram matrix, which a run does not make.
     let (gram, _) = a_system::PatternGram::assemble(&prob.net, x, y, Par::Seq);
     let mut moved = prob.net.clone();
@@ -207,7 +207,7 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
         t,
         &shape,
         "A Gram correction",
-        4.0 * flips * d1f * pf,
+        2.0 * flips * pair_gram::moments(d1) as f64 * (hf + 1.0),
         || {
             let mut g = gram.clone();
             std::hint::black_box(g.update(&moved, x, y, Par::Seq));
