@@ -1,7 +1,7 @@
 //! From optimizer flags to a resolved [`OptimizerSpec`]: each optimizer's defaults, and a clear
 //! error for a flag that does not apply rather than silently ignoring it.
 
-use crate::cli::{OptimArgs, OptimizerKind};
+use crate::cli::{OptimArgs, OptimizerKind, Ridge};
 use crate::error::{Error, Result};
 use crate::optim::adam::AdamConfig;
 use crate::optim::anmin::{AnminConfig, Variant};
@@ -101,7 +101,8 @@ pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()>
 /// The spec and limits of optimizer `kind` under `args`; flags `kind` does not take are
 /// ignored here (check them with [`check_applicable`]).
 pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSpec, Limits) {
-    let ridge = args.ridge.unwrap_or(0.0);
+    // `auto` starts from no penalty; the selection sets each λ of its path.
+    let ridge = args.ridge.and_then(Ridge::fixed).unwrap_or(0.0);
     let batch = BatchConfig {
         batch_size: args.batch_size.unwrap_or(32),
         ridge,
@@ -159,6 +160,7 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
         max_iters,
         max_seconds: args.max_seconds,
         interrupt: None,
+        patience: None,
     };
     (spec, limits)
 }

@@ -11,7 +11,7 @@ use faer::Par;
 use serde::Serialize;
 
 use super::line_search::{self, StepRule};
-use super::{Optimizer, StepStatus, a_cg, a_system, output_layer};
+use super::{Optimizer, Penalty, StepStatus, a_cg, a_system, output_layer};
 use crate::data::Samples;
 use crate::model::Network;
 
@@ -71,7 +71,8 @@ pub struct AnminConfig {
     pub variant: Variant,
     /// Converged when an iteration lowers the objective by less than `tol` times its value.
     pub tol: f64,
-    /// L2 penalty λ: the objective is MSE + λ(‖A‖²_F + ‖B‖²_F).
+    /// Relative L2 penalty λ: the objective is MSE + λ(σ²‖A‖²_F + ‖B‖²_F) (see
+    /// [`super::Penalty`]).
     pub ridge: f64,
     /// Relative proximal shift of the A-system (see [`crate::linalg::solve_psd_shifted`]).
     pub a_shift: f64,
@@ -146,6 +147,8 @@ pub struct Anmin {
     par: Par,
     /// The objective at the current network.
     objective: f64,
+    /// `cfg.ridge` in the training targets' units (in `init`).
+    penalty: Penalty,
     stats: AnminStats,
     /// `cfg.a_solver` resolved for the problem's size (in `init`).
     solver: ASolver,
@@ -162,6 +165,7 @@ impl Anmin {
             cfg,
             par,
             objective: f64::INFINITY,
+            penalty: Penalty::default(),
             solver: cfg.a_solver,
             gram: a_system::PatternGram::empty(),
             last_step: 1.0,
@@ -175,14 +179,10 @@ impl Anmin {
         }
     }
 
-    fn penalty_term(&self, net: &Network) -> f64 {
-        self.cfg.ridge * (net.a.norm_squared() + net.b.norm_squared())
-    }
-
-    /// The objective MSE + λ(‖A‖² + ‖B‖²) at `net`.
+    /// The objective MSE + λ(σ²‖A‖² + ‖B‖²) at `net`.
     pub fn objective(&self, net: &Network, train: &Samples) -> f64 {
         let mse = crate::metrics::mse(&net.predict(&train.x), &train.y);
-        mse + self.penalty_term(net)
+        mse + self.penalty.value(net)
     }
 
     /// Sets hidden weights `a`, fits the output layer, and returns the objective there.
@@ -192,17 +192,17 @@ impl Anmin {
         let fit = output_layer::fit(
             net.hidden_outputs(&train.x),
             &train.y,
-            nk * self.cfg.ridge,
+            nk * self.penalty.b,
             self.par,
         );
         net.b = fit.b;
         net.b0 = fit.b0;
-        fit.sse / nk + self.penalty_term(net)
+        fit.sse / nk + self.penalty.value(net)
     }
 
     /// Solves the A-step with the configured solver.
     fn a_step(&mut self, net: &Network, train: &Samples) -> Option<a_system::AStep> {
-        let mut penalty = (train.n() * train.k()) as f64 * self.cfg.ridge;
+        let mut penalty = (train.n() * train.k()) as f64 * self.penalty.a;
         // The A-system grows like ‖B‖² and overflows f64 for targets near 1e154 (accepted:
         // their squared errors still sum). Its solution does not change when y, B and b0 are
         // divided by the same s and the penalty by s², so a huge B is brought to about 1 first
@@ -306,7 +306,8 @@ impl Anmin {
             // The factor is of the rescaled system (see a_step); not worth the bookkeeping.
             return;
         }
-        let penalty = (train.n() * train.k()) as f64 * self.cfg.ridge;
+        // The A-step's penalty, as in a_step.
+        let penalty = (train.n() * train.k()) as f64 * self.penalty.a;
         for _ in 0..self.cfg.refine {
             let before = self.objective;
             let direction = a_system::chord_direction(factor, net, &train.x, &train.y, penalty);
@@ -364,6 +365,7 @@ impl Optimizer for Anmin {
     }
 
     fn init(&mut self, net: &mut Network, train: &Samples) {
+        self.penalty = Penalty::relative(self.cfg.ridge, &train.y);
         self.objective = self.objective(net, train);
         self.solver = self.cfg.a_solver.resolve(net.hidden() * net.d_aug());
         self.stats.a_solver = match self.solver {
@@ -428,9 +430,10 @@ mod tests {
 
     #[test]
     fn huge_output_layers_give_the_same_a_step() {
-        // Dividing y, B and b0 by c and the penalty by c² leaves the A-step unchanged. At
-        // c = 1e153, about the largest targets Dataset::from_table accepts, the unscaled system
-        // overflowed f64: the step failed and training diverged at its first iteration.
+        // Dividing y, B and b0 by c leaves the A-step unchanged (the relative penalty scales
+        // with the targets). At c = 1e153, about the largest targets Dataset::from_table
+        // accepts, the unscaled system overflowed f64: the step failed and training diverged
+        // at its first iteration.
         let (n, d1, h) = (60, 3, 4);
         let x = DMatrix::from_fn(n, d1, |i, c| {
             if c == d1 - 1 {
@@ -474,7 +477,7 @@ mod tests {
                 anmin.a_step(net, train).expect("solvable").a
             };
             let reference = step(&net, &train, ridge);
-            let scaled = step(&big, &big_train, ridge * c * c);
+            let scaled = step(&big, &big_train, ridge);
             let error = (&scaled - &reference).amax();
             assert!(
                 error <= 1e-8 * reference.amax(),
