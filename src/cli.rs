@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::images::shapes::Shape;
 use crate::optim::anmin::{ASolver, Variant};
+use crate::optim::line_search::StepRule;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -222,6 +223,18 @@ pub struct OptimArgs {
     /// ANMIN variant [default: safeguarded]
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
+    /// Safeguarded ANMIN's step length: `halving` takes the first of 1, ½, ¼, … that lowers
+    /// the loss; `search` starts from the last accepted length, doubles it while the loss keeps
+    /// falling (also past the A-step, up to 8×), halves it while it keeps falling, and refines
+    /// it by a parabola: deeper in the first iterations, shallower later [default: halving]
+    #[arg(long, value_enum)]
+    pub step: Option<StepRule>,
+    /// Safeguarded ANMIN: at most this many chord steps after each A-step (the new point's
+    /// Gauss–Newton direction with the A-step's factored matrix: a pass over the data and two
+    /// triangular solves each, no assembly), while each gains at least a tenth of the A-step's
+    /// decrease [default: 0]
+    #[arg(long, value_name = "N")]
+    pub refine: Option<u32>,
     /// ANMIN: converged when an iteration lowers the objective by less than this fraction
     /// [default: 1e-8]
     #[arg(long, value_parser = parse_nonnegative)]

@@ -478,7 +478,13 @@ fn a_test_row_far_outside_the_training_range() {
     ];
     // Clipped to the training range (the default), the outlier is harmless.
     let (_, clipped) = train(&with_test_outlier(1e300), &flags[..8]).expect("trains");
-    assert!(clipped.report.final_entry.test_mse.is_some_and(f64::is_finite));
+    assert!(
+        clipped
+            .report
+            .final_entry
+            .test_mse
+            .is_some_and(f64::is_finite)
+    );
     // Without clipping, training values within ±1e-300 scale the column by about 1e-300: 1e300
     // in the test set standardizes to about 1e600, which f64 cannot hold. A clear error, not
     // an inf.

@@ -18,6 +18,8 @@ fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [Optimizer
         ("--iters", args.iters.is_some(), &[Anmin, AnminPlain, Lbfgs]),
         ("--epochs", args.epochs.is_some(), &[Sgd, Adam]),
         ("--variant", args.variant.is_some(), &[Anmin, AnminPlain]),
+        ("--step", args.step.is_some(), &[Anmin]),
+        ("--refine", args.refine.is_some(), &[Anmin]),
         ("--tol", args.tol.is_some(), &[Anmin, AnminPlain]),
         ("--a-solver", args.a_solver.is_some(), &[Anmin, AnminPlain]),
         ("--cg-tol", args.cg_tol.is_some(), &[Anmin, AnminPlain]),
@@ -50,6 +52,8 @@ pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
         iters: args.iters.filter(|_| takes("--iters")),
         epochs: args.epochs.filter(|_| takes("--epochs")),
         variant: args.variant.filter(|_| takes("--variant") && kind == Anmin),
+        step: args.step.filter(|_| takes("--step")),
+        refine: args.refine.filter(|_| takes("--refine")),
         tol: args.tol.filter(|_| takes("--tol")),
         a_solver: args.a_solver.filter(|_| takes("--a-solver")),
         cg_tol: args.cg_tol.filter(|_| takes("--cg-tol")),
@@ -116,6 +120,8 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
             };
             let cfg = AnminConfig {
                 variant,
+                step: args.step.unwrap_or(defaults.step),
+                refine: args.refine.unwrap_or(defaults.refine),
                 tol: args.tol.unwrap_or(defaults.tol),
                 ridge,
                 a_solver: args.a_solver.unwrap_or(defaults.a_solver),

@@ -10,8 +10,10 @@ pub mod adam;
 pub mod anmin;
 pub mod gradient;
 pub mod lbfgs;
+pub mod line_search;
 pub mod minibatch;
 pub mod output_layer;
+pub mod pair_gram;
 pub mod sgd;
 
 use std::sync::atomic::{AtomicBool, Ordering};
