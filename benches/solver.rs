@@ -3,11 +3,14 @@
 //! the same run (absolute rates drift on shared machines; ratios from one run do not).
 //!
 //! `cargo bench --bench solver` runs criterion, then prints a markdown table. Set
-//! `ANMIN_BENCH_SHAPES=small` to run only the abalone-sized shape.
+//! `ANMIN_BENCH_SHAPES=small` to run only the abalone-sized shape, `depth` for abalone and sml.
 //!
 //! Flop counts (p = h(d+1)):
 //! - dense ΦᵀΦ (n×p)ᵀ(n×p), computed in full: 2·n·p²
-//! - A assembly, the lower triangle of ΦᵀΦ: n·p²
+//! - A assembly, dense: the lower triangle of ΦᵀΦ by a symmetric rank-k update, n·p²
+//! - A assembly (pattern-aware, the one ANMIN runs): the flops it performs, one product per
+//!   unit j over its active rows S_j, Σ_j 2·|S_j|·(d+1)(d+2)/2·(j+1), about n·p²/4 for ReLU
+//!   with half the activations on; its "effective" rate counts the dense n·p² instead
 //! - A solve (Cholesky): p³/3
 //! - B-step: forward pass 2·n·h·(d+1) plus the lower triangle of HᵀH, n·h²; its dense
 //!   reference is HᵀH in full, 2·n·h²
@@ -24,7 +27,7 @@ use anmin::model::Network;
 use anmin::optim::adam::AdamConfig;
 use anmin::optim::anmin::{Anmin, AnminConfig};
 use anmin::optim::minibatch::BatchConfig;
-use anmin::optim::{Optimizer, OptimizerSpec, a_system, output_layer};
+use anmin::optim::{Optimizer, OptimizerSpec, a_system, output_layer, pair_gram};
 use anmin::rng::{Stream, seeded};
 use criterion::{BenchmarkId, Criterion};
 use faer::Par;
@@ -32,12 +35,13 @@ use nalgebra::DMatrix;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-/// (n, d+1, h): abalone with h = 64 and 256, and two large generated problems.
-const SHAPES: [(usize, usize, usize); 4] = [
+/// (n, d+1, h): abalone with h = 64 and 256, two large generated problems, and sml's shape.
+const SHAPES: [(usize, usize, usize); 5] = [
     (3342, 11, 64),
     (3342, 11, 256),
     (32000, 9, 64),
     (15000, 27, 128),
+    (3310, 27, 64),
 ];
 
 struct Problem {
@@ -159,15 +163,29 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
     drop((dense, phi, phi_t));
 
     let (x, y) = (&prob.train.x, &prob.train.y);
-    bench(c, t, &shape, "A assembly", nf * pf * pf, || {
+    bench(c, t, &shape, "A assembly, dense", nf * pf * pf, || {
+        std::hint::black_box(a_system::dense_gram(&prob.net, x, y, Par::Seq));
+    });
+    let z = prob.net.pre_activations(x);
+    let active: Vec<usize> = (0..h)
+        .map(|j| z.column(j).iter().filter(|v| **v > 0.0).count())
+        .collect();
+    let pattern_flops = pair_gram::PairGram::relu_flops(&active, d1);
+    println!(
+        "{shape}: pattern-aware assembly {:.3} GFLOP against the dense {:.3} ({:.0}% active)",
+        pattern_flops / 1e9,
+        nf * pf * pf / 1e9,
+        100.0 * active.iter().sum::<usize>() as f64 / (nf * hf)
+    );
+    bench(c, t, &shape, "A assembly", pattern_flops, || {
         std::hint::black_box(a_system::assemble(&prob.net, x, y, Par::Seq));
     });
-    bench(c, t, &shape, "A assembly, 2 threads", nf * pf * pf, || {
+    bench(c, t, &shape, "A assembly, 2 threads", pattern_flops, || {
         std::hint::black_box(a_system::assemble(&prob.net, x, y, Par::rayon(2)));
     });
 
     // The incremental correction after a small move of A (a few percent of activations flip,
-    // as late in a run): flops 4·flips·(d+1)·p. The timed call includes a copy of the p × p
+    // as late in a run): flops 2·flips·(d+1)(d+2)/2·(h+1), two products per flipped unit. The timed call includes a copy of the p × p
     // Gram matrix, which a run does not make.
     let (gram, _) = a_system::PatternGram::assemble(&prob.net, x, y, Par::Seq);
     let mut moved = prob.net.clone();
@@ -189,7 +207,7 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
         t,
         &shape,
         "A Gram correction",
-        4.0 * flips * d1f * pf,
+        2.0 * flips * pair_gram::moments(d1) as f64 * (hf + 1.0),
         || {
             let mut g = gram.clone();
             std::hint::black_box(g.update(&moved, x, y, Par::Seq));
@@ -336,17 +354,23 @@ fn bench_shape(c: &mut Criterion, t: &Timings, (n, d1, h): (usize, usize, usize)
 fn main() {
     let timings = Timings::default();
     let mut c = Criterion::default().configure_from_args();
-    let small = std::env::var("ANMIN_BENCH_SHAPES").is_ok_and(|v| v == "small");
-    let shapes = if small { &SHAPES[..1] } else { &SHAPES[..] };
-    for &shape in shapes {
+    let chosen = std::env::var("ANMIN_BENCH_SHAPES").unwrap_or_default();
+    let shapes: Vec<_> = match chosen.as_str() {
+        "small" => vec![SHAPES[0]],
+        // The shapes of the depth measurements: abalone and sml.
+        "depth" => vec![SHAPES[0], SHAPES[4]],
+        _ => SHAPES.to_vec(),
+    };
+    for &shape in &shapes {
         bench_shape(&mut c, &timings, shape);
     }
     c.final_summary();
 
     // Each kernel against the dense product it is measured against.
-    let rows: [(&str, &str); 11] = [
+    let rows: [(&str, &str); 12] = [
         ("dense PhiT Phi nalgebra", "dense PhiT Phi nalgebra"),
         ("dense PhiT Phi faer", "dense PhiT Phi faer"),
+        ("A assembly, dense", "dense PhiT Phi faer"),
         ("A assembly", "dense PhiT Phi faer"),
         ("A assembly, 2 threads", "dense PhiT Phi faer"),
         ("A Gram correction", "dense PhiT Phi faer"),
@@ -357,9 +381,11 @@ fn main() {
         ("Adam epoch", "dense batch product faer"),
         ("dense batch product faer", "dense batch product faer"),
     ];
-    println!("\n| n × (d+1) × h | kernel | ms | GFLOP/s | reference | ref GFLOP/s | ratio |");
-    println!("|---|---|---:|---:|---|---:|---:|");
-    for &(n, d1, h) in shapes {
+    println!(
+        "\n| n × (d+1) × h | kernel | GFLOP | ms | GFLOP/s | reference | ref GFLOP/s | ratio |"
+    );
+    println!("|---|---|---:|---:|---:|---|---:|---:|");
+    for &(n, d1, h) in &shapes {
         let shape = format!("{n}x{d1}x{h}");
         for (kernel, reference) in rows {
             let (Some((secs, rate)), Some((_, ref_rate))) = (
@@ -369,7 +395,8 @@ fn main() {
                 continue;
             };
             println!(
-                "| {n} × {d1} × {h} | {kernel} | {:.2} | {rate:.1} | {reference} | {ref_rate:.1} | {:.0}% |",
+                "| {n} × {d1} × {h} | {kernel} | {:.3} | {:.2} | {rate:.1} | {reference} | {ref_rate:.1} | {:.0}% |",
+                rate * secs,
                 secs * 1e3,
                 100.0 * rate / ref_rate
             );

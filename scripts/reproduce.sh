@@ -4,8 +4,12 @@
 #
 #   scripts/reproduce.sh DATA_DIR [SPLITS [VAL_SPLITS]]
 #
-# DATA_DIR holds abalone.csv, airfoil.csv, concrete.csv, wine.csv and energy.csv (target in the
-# last column). SPLITS random splits per dataset (default 100) for the main comparison, and
+# DATA_DIR holds abalone.csv, airfoil.csv, concrete.csv, wine.csv and energy.csv: the UCI
+# Machine Learning Repository datasets Abalone, Airfoil Self-Noise, Concrete Compressive
+# Strength, Wine Quality (red) and Energy Efficiency (heating load), each a CSV with a header
+# row and the target in the last column. The results record DATA_DIR relative to the
+# repository (e.g. ../shared/data for a folder beside the clone), never an absolute path, so
+# that they read the same in every clone. SPLITS random splits per dataset (default 100) for the main comparison, and
 # VAL_SPLITS (default 30) for the comparison with early stopping (--val-frac 0.2) and for
 # ANMIN against LBFGS with 100 iterations each. Every
 # optimizer gets h = 64 hidden units and its default budget: ANMIN 30 iterations, Adam and SGD
@@ -15,19 +19,22 @@
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 fi
-data_dir=$1
 splits=${2:-100}
 val_splits=${3:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
-docs="$root/docs"
+# Everything runs from the repository root with paths relative to it: the run and aggregate
+# JSONs record the data, --out and --plot paths as given.
+data_dir=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$1" "$root")
+cd "$root"
+docs=docs
 results="$docs/results"
 mkdir -p "$results"
 
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-anmin="$root/target/release/anmin"
+cargo build --release --quiet
+anmin="${CARGO_TARGET_DIR:-$root/target}/release/anmin"
 optimizers=anmin,anmin-plain,adam,sgd,lbfgs
 datasets=(abalone airfoil concrete wine energy)
 
@@ -62,7 +69,7 @@ fi
 
 python3 "$root/scripts/results_md.py" \
     --results "$results" --out "$docs/RESULTS.md" --started "$started" --seconds "$elapsed" \
-    --command "scripts/reproduce.sh $* (splits $splits, early-stopping splits $val_splits)" \
+    --command "scripts/reproduce.sh $data_dir $splits $val_splits" --data-dir "$data_dir" \
     --anmin "$anmin" --images "$images_md" "${datasets[@]}"
 # Keep the figures and images; the data, runs and models behind them are regenerated at will.
 if [[ -n $images_md ]]; then

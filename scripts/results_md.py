@@ -47,16 +47,25 @@ def main():
     p.add_argument("--started", required=True)
     p.add_argument("--seconds", type=int, required=True)
     p.add_argument("--command", required=True)
+    p.add_argument("--data-dir", required=True, help="the data folder, relative to the repository")
     p.add_argument("--anmin", required=True)
     p.add_argument("--images", default="")
     p.add_argument("datasets", nargs="+")
     args = p.parse_args()
 
+    # The results are read in other clones and on other machines: no absolute paths.
+    if os.path.isabs(args.data_dir) or os.path.isabs(args.results):
+        p.error("--data-dir and --results must be relative to the repository")
+
     version = subprocess.run([args.anmin, "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         "# Reproducing the ANMIN paper with anmin",
         "",
-        f"- Command: `{args.command}`",
+        f"- Command: `{args.command}` (from the repository root).",
+        f"- Data: `{args.data_dir}`, relative to the repository root, holds {', '.join(n + '.csv' for n in args.datasets)}: "
+        "the UCI Machine Learning Repository datasets (Abalone, Airfoil Self-Noise, Concrete Compressive "
+        "Strength, Wine Quality (red), Energy Efficiency), each with a header row and the target in the "
+        "last column; see the header of scripts/reproduce.sh.",
         f"- Started {args.started}; the comparisons took {args.seconds / 60:.1f} minutes.",
         f"- Machine: {machine()}.",
         f"- Program: {version}. Every optimizer: h = 64 hidden units (ReLU), 80/20 random splits "

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::images::shapes::Shape;
 use crate::optim::a_sample::SampleMode;
 use crate::optim::anmin::{ASolver, Variant};
+use crate::optim::line_search::StepRule;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +40,10 @@ pub enum Command {
     Render(RenderArgs),
     /// Denoise the synthetic picture with a patch autoencoder; print PSNRs, write a PNG
     Denoise(DenoiseArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command to a folder
+    Man(ManArgs),
 }
 
 /// Which table to read and which of its columns to use.
@@ -86,10 +91,98 @@ pub struct SplitArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Fraction of the training rows held out for early stopping: the run keeps the iterate
-    /// with the lowest validation MSE; 0 disables it
-    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
-    pub val_frac: f64,
+    /// with the lowest validation MSE; 0 disables it [default: 0; 0.2 with --ridge auto]
+    #[arg(long, value_parser = parse_unit_interval)]
+    pub val_frac: Option<f64>,
+    /// Clip the inputs of validation and test rows (and of `predict`) to the training range
+    /// widened by MARGIN times its width on each side, or `none`
+    #[arg(long, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP, value_parser = parse_clip)]
+    pub clip: Clip,
 }
+
+/// The `--ridge` setting: a fixed relative penalty, or one chosen on validation rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ridge {
+    Fixed(f64),
+    Auto,
+}
+
+impl Ridge {
+    /// The fixed penalty, or None for `auto`.
+    pub fn fixed(self) -> Option<f64> {
+        match self {
+            Ridge::Fixed(v) => Some(v),
+            Ridge::Auto => None,
+        }
+    }
+}
+
+/// A number in the run JSON, or "auto".
+impl Serialize for Ridge {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Ridge::Fixed(v) => s.serialize_f64(*v),
+            Ridge::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+fn parse_ridge(s: &str) -> Result<Ridge, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Ridge::Auto);
+    }
+    parse_nonnegative(s)
+        .map(Ridge::Fixed)
+        .map_err(|e| format!("{e} (or \"auto\")"))
+}
+
+/// `--clip`: how far beyond the training range held-out inputs are clipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clip {
+    /// Clip to [min − m·(max − min), max + m·(max − min)].
+    Margin(f64),
+    None,
+}
+
+impl Clip {
+    pub fn margin(self) -> Option<f64> {
+        match self {
+            Clip::Margin(m) => Some(m),
+            Clip::None => None,
+        }
+    }
+}
+
+/// A number in the run JSON, or "none".
+impl Serialize for Clip {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Clip::Margin(m) => s.serialize_f64(*m),
+            Clip::None => s.serialize_str("none"),
+        }
+    }
+}
+
+impl std::fmt::Display for Clip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clip::Margin(m) => write!(f, "{m}"),
+            Clip::None => write!(f, "none"),
+        }
+    }
+}
+
+fn parse_clip(s: &str) -> Result<Clip, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(Clip::None);
+    }
+    parse_nonnegative(s)
+        .map(Clip::Margin)
+        .map_err(|e| format!("{e} (or \"none\")"))
+}
+
+/// The default `--clip`: the training range itself.
+pub const DEFAULT_CLIP: Clip = Clip::Margin(0.0);
 
 /// The network's shape.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -131,6 +224,18 @@ pub struct OptimArgs {
     /// ANMIN variant [default: safeguarded]
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
+    /// Safeguarded ANMIN's step length: `halving` takes the first of 1, ½, ¼, … that lowers
+    /// the loss; `search` starts from the last accepted length, doubles it while the loss keeps
+    /// falling (also past the A-step, up to 8×), halves it while it keeps falling, and refines
+    /// it by a parabola: deeper in the first iterations, shallower later [default: halving]
+    #[arg(long, value_enum)]
+    pub step: Option<StepRule>,
+    /// Safeguarded ANMIN: at most this many chord steps after each A-step (the new point's
+    /// Gauss–Newton direction with the A-step's factored matrix: a pass over the data and two
+    /// triangular solves each, no assembly), while each gains at least a tenth of the A-step's
+    /// decrease [default: 0]
+    #[arg(long, value_name = "N")]
+    pub refine: Option<u32>,
     /// ANMIN: converged when an iteration lowers the objective by less than this fraction
     /// [default: 1e-8]
     #[arg(long, value_parser = parse_nonnegative)]
@@ -152,10 +257,12 @@ pub struct OptimArgs {
     /// [default: 1e-3]
     #[arg(long, value_parser = parse_positive)]
     pub cg_tol: Option<f64>,
-    /// L2 penalty λ on A and B, for every optimizer: minimizes MSE + λ(‖A‖² + ‖B‖²)
-    /// [default: 0]
-    #[arg(long, value_parser = parse_nonnegative)]
-    pub ridge: Option<f64>,
+    /// L2 penalty λ on A and B, for every optimizer, relative to the target variance σ²:
+    /// minimizes MSE + λ(σ²‖A‖² + ‖B‖²). `auto` chooses λ and the iteration count on
+    /// validation rows held out of the training rows (--val-frac, 0.2 by default), then refits
+    /// on all training rows [default: 0]
+    #[arg(long, value_name = "λ|auto", value_parser = parse_ridge)]
+    pub ridge: Option<Ridge>,
     /// Learning rate of SGD or Adam [default: 1e-3], or LBFGS's initial step [default: 1]
     #[arg(long, value_parser = parse_positive)]
     pub lr: Option<f64>,
@@ -220,8 +327,12 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
     pub test_frac: f64,
     /// Fraction of the training rows held out for early stopping (as `anmin train`)
-    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
-    pub val_frac: f64,
+    /// [default: 0; 0.2 with --ridge auto]
+    #[arg(long, value_parser = parse_unit_interval)]
+    pub val_frac: Option<f64>,
+    /// Clip held-out inputs to the training range widened by MARGIN (as `anmin train`)
+    #[arg(long, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP, value_parser = parse_clip)]
+    pub clip: Clip,
     /// Number of random splits; split i uses seed i (as `anmin train --seed i`)
     #[arg(long, default_value_t = 100, value_parser = parse_positive_usize)]
     pub splits: usize,
@@ -277,6 +388,10 @@ pub struct PredictArgs {
     /// Write predictions to this CSV file instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Clip inputs to the training range widened by MARGIN, or `none` [default: as the
+    /// model was trained]
+    #[arg(long, value_name = "MARGIN|none", value_parser = parse_clip)]
+    pub clip: Option<Clip>,
 }
 
 /// `anmin summarize`: many runs of one dataset and network size, aggregated.
@@ -410,6 +525,21 @@ pub struct DenoiseArgs {
     /// Write clean | noisy | denoised side by side as a PNG to this file
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write anmin.1 and a page per subcommand (anmin-train.1, …) to this folder instead of
+    /// printing anmin.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Image sizes: large enough for a shape to have an inside and an outside, small enough that

@@ -138,6 +138,13 @@ pub enum Error {
     /// Drawing a figure failed (a bug rather than bad input).
     #[error("cannot draw the figure: {0}")]
     Plot(String),
+    /// An output that cannot be created where it was asked for, found before any work.
+    #[error("{flag} {}: {reason}", path.display())]
+    Unwritable {
+        flag: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     /// Writing an output file failed; the previous file, if any, is untouched.
     #[error("{}: cannot write: {source}", path.display())]
     Write {

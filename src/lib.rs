@@ -16,10 +16,12 @@ pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod outputs;
 pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod rows;
+pub mod select;
 
 pub use error::{DataError, Error, Result};

@@ -13,7 +13,10 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::aggregate::{Curves, Metric, format_significant};
+use crate::aggregate::Metric;
+use crate::aggregate::curves::Curves;
+use crate::aggregate::rows::optimizer_of;
+use crate::aggregate::table::format_significant;
 use crate::error::{Error, Result};
 
 /// What the figure's title says.
@@ -25,11 +28,15 @@ pub struct FigureTitle {
     pub hidden: usize,
     /// Random train/test splits the curves average over.
     pub n_splits: usize,
+    /// Whether the runs had a test set: an empty test panel then says why it is empty.
+    pub test_set: bool,
 }
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 900;
-const LEGEND_HEIGHT: u32 = 44;
+/// Height of one line of the legend, and the legend's margin above and below.
+const LEGEND_LINE: u32 = 28;
+const LEGEND_MARGIN: u32 = 8;
 const FONT: &str = "sans-serif";
 
 /// The optimizers this program ships, each with a fixed color (the matplotlib "tab10" hues).
@@ -50,24 +57,28 @@ const OTHER_COLORS: [RGBColor; 5] = [
     RGBColor(188, 189, 34),
 ];
 
-/// A color for each optimizer name: fixed for the known optimizers; for others the palette
-/// entry their name hashes to, moved on to the next free entry if another name in the same
-/// figure already has it.
+/// A color for each row name (an optimizer, possibly followed by settings: see
+/// [`crate::aggregate::rows`]): the known optimizers' fixed color for the first of their rows
+/// in name order; for other names the palette entry their name hashes to, moved on to the
+/// next free entry if another name in the same figure already has it.
 pub fn optimizer_colors<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> BTreeMap<&'a str, RGBColor> {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    names.sort_unstable();
+    names.dedup();
     let mut colors = BTreeMap::new();
     let mut unknown = Vec::new();
     for name in names {
-        match KNOWN_COLORS.iter().find(|(known, _)| *known == name) {
-            Some(&(_, color)) => {
+        let base = optimizer_of(name);
+        let known = KNOWN_COLORS.iter().find(|(known, _)| *known == base);
+        match known {
+            Some(&(_, color)) if !colors.values().any(|&c| c == color) => {
                 colors.insert(name, color);
             }
-            None => unknown.push(name),
+            _ => unknown.push(name),
         }
     }
-    unknown.sort_unstable();
-    unknown.dedup();
     let mut taken = [false; OTHER_COLORS.len()];
     for name in unknown {
         let home = (fnv1a(name.as_bytes()) % OTHER_COLORS.len() as u64) as usize;
@@ -122,13 +133,15 @@ fn draw_figure(root: &Area, curves: &Curves, title: &FigureTitle) -> DrawResult<
         title.dataset, title.hidden, title.n_splits
     );
     let body = root.titled(&heading, (FONT, 26))?;
-    let (_, body_height) = body.dim_in_pixel();
-    let (panels, legend) = body.split_vertically(body_height.saturating_sub(LEGEND_HEIGHT));
+    let (body_width, body_height) = body.dim_in_pixel();
     let colors = optimizer_colors(curves.optimizers.keys().map(String::as_str));
+    let legend_lines = legend_lines(&colors, body_width as i32);
+    let legend_height = LEGEND_LINE * legend_lines.len() as u32 + 2 * LEGEND_MARGIN;
+    let (panels, legend) = body.split_vertically(body_height.saturating_sub(legend_height));
     for (area, metric) in panels.split_evenly((2, 2)).iter().zip(Metric::ALL) {
-        draw_panel(area, curves, metric, &colors)?;
+        draw_panel(area, curves, metric, &colors, title.test_set)?;
     }
-    draw_legend(&legend, &colors)
+    draw_legend(&legend, &legend_lines)
 }
 
 /// One optimizer's curve in one panel: its stretches of grid points with a defined mean, as
@@ -182,11 +195,12 @@ fn draw_panel(
     curves: &Curves,
     metric: Metric,
     colors: &BTreeMap<&str, RGBColor>,
+    test_set: bool,
 ) -> DrawResult<()> {
     let series = panel_series(curves, metric, colors);
     let points = || series.iter().flat_map(|s| s.stretches.iter().flatten());
     let Some(t_first) = points().map(|p| p.0).reduce(f64::min) else {
-        return draw_empty_panel(area, metric);
+        return draw_empty_panel(area, metric, test_set);
     };
     let t_last = points().map(|p| p.0).fold(t_first, f64::max);
     let (time_range, time_ticks) = log_axis(t_first, t_last);
@@ -356,13 +370,14 @@ where
     Ok(())
 }
 
-fn draw_empty_panel(area: &Area, metric: Metric) -> DrawResult<()> {
+fn draw_empty_panel(area: &Area, metric: Metric, test_set: bool) -> DrawResult<()> {
     let inner = area.titled(&format!("{} vs time", metric.label()), (FONT, 20))?;
     let (w, h) = inner.dim_in_pixel();
-    let message = if metric.is_test() {
+    let message = if metric.is_test() && !test_set {
         "no data: the runs have no test set"
     } else {
-        "no data"
+        // Every value is null for another reason (it overflows f64, or R² of constant targets).
+        "no data: no run has a defined value"
     };
     let style = TextStyle::from((FONT, 18).into_font())
         .color(&RGBColor(110, 110, 110))
@@ -370,38 +385,69 @@ fn draw_empty_panel(area: &Area, metric: Metric) -> DrawResult<()> {
     inner.draw(&Text::new(message, (w as i32 / 2, h as i32 / 2), style))
 }
 
-/// A row of (line sample, name) pairs, centered.
-fn draw_legend(area: &Area, colors: &BTreeMap<&str, RGBColor>) -> DrawResult<()> {
-    const SAMPLE: i32 = 28;
-    const GAP: i32 = 8;
-    const SPACING: i32 = 32;
-    let font = (FONT, 16).into_font();
-    let widths: Vec<i32> = colors
-        .keys()
-        .map(|name| {
-            SAMPLE
-                + GAP
-                + font
-                    .box_size(name)
-                    .map_or(8 * name.len() as i32, |b| b.0 as i32)
-        })
-        .collect();
-    let total = widths.iter().sum::<i32>() + SPACING * (widths.len() as i32 - 1).max(0);
-    let (w, h) = area.dim_in_pixel();
-    let y = h as i32 / 2;
-    let mut x = (w as i32 - total).max(0) / 2;
-    let style = TextStyle::from(font.clone()).pos(Pos::new(HPos::Left, VPos::Center));
-    for ((name, color), width) in colors.iter().zip(widths) {
-        area.draw(&PathElement::new(
-            vec![(x, y), (x + SAMPLE, y)],
-            color.stroke_width(3),
-        ))?;
-        area.draw(&Text::new(
-            name.to_string(),
-            (x + SAMPLE + GAP, y),
-            style.clone(),
-        ))?;
-        x += width + SPACING;
+const LEGEND_SAMPLE: i32 = 28;
+const LEGEND_GAP: i32 = 8;
+const LEGEND_SPACING: i32 = 32;
+
+fn legend_font() -> FontDesc<'static> {
+    (FONT, 16).into_font()
+}
+
+/// One legend entry: a line sample in the color, then the name.
+struct LegendEntry<'a> {
+    name: &'a str,
+    color: RGBColor,
+    width: i32,
+}
+
+/// The legend's entries in name order, broken into centered lines no wider than `width`
+/// (long row names, such as optimizers with settings, take several lines).
+fn legend_lines<'a>(colors: &BTreeMap<&'a str, RGBColor>, width: i32) -> Vec<Vec<LegendEntry<'a>>> {
+    let font = legend_font();
+    let mut lines: Vec<Vec<LegendEntry>> = vec![Vec::new()];
+    let mut used = 0;
+    for (&name, &color) in colors {
+        let text = font
+            .box_size(name)
+            .map_or(8 * name.len() as i32, |b| b.0 as i32);
+        let entry_width = LEGEND_SAMPLE + LEGEND_GAP + text;
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && used + LEGEND_SPACING + entry_width > width {
+            lines.push(Vec::new());
+            used = 0;
+        }
+        let line = lines.last_mut().expect("one line at least");
+        used += if line.is_empty() { 0 } else { LEGEND_SPACING } + entry_width;
+        line.push(LegendEntry {
+            name,
+            color,
+            width: entry_width,
+        });
+    }
+    lines
+}
+
+/// Lines of (line sample, name) pairs, each centered.
+fn draw_legend(area: &Area, lines: &[Vec<LegendEntry>]) -> DrawResult<()> {
+    let style = TextStyle::from(legend_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let (w, _) = area.dim_in_pixel();
+    for (i, line) in lines.iter().enumerate() {
+        let y = (LEGEND_MARGIN + LEGEND_LINE * i as u32 + LEGEND_LINE / 2) as i32;
+        let total = line.iter().map(|e| e.width).sum::<i32>()
+            + LEGEND_SPACING * (line.len() as i32 - 1).max(0);
+        let mut x = (w as i32 - total).max(0) / 2;
+        for entry in line {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x + LEGEND_SAMPLE, y)],
+                entry.color.stroke_width(3),
+            ))?;
+            area.draw(&Text::new(
+                entry.name.to_string(),
+                (x + LEGEND_SAMPLE + LEGEND_GAP, y),
+                style.clone(),
+            ))?;
+            x += entry.width + LEGEND_SPACING;
+        }
     }
     Ok(())
 }
@@ -409,7 +455,7 @@ fn draw_legend(area: &Area, colors: &BTreeMap<&str, RGBColor>) -> DrawResult<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::{MetricCurve, OptimizerCurves};
+    use crate::aggregate::curves::{MetricCurve, OptimizerCurves};
 
     fn curve(values: &[Option<f64>]) -> MetricCurve {
         MetricCurve {
@@ -452,6 +498,7 @@ mod tests {
             dataset: "abalone.csv".into(),
             hidden: 64,
             n_splits: 100,
+            test_set: true,
         }
     }
 
@@ -503,12 +550,26 @@ mod tests {
     }
 
     #[test]
-    fn panels_without_data_say_so() {
+    fn panels_without_data_say_why() {
+        let no_test_set = FigureTitle {
+            test_set: false,
+            ..title()
+        };
+        let svg = render_svg(&curves(&["anmin"], false), &no_test_set).unwrap();
+        let without_test = texts(&roxmltree::Document::parse(&svg).unwrap());
+        let messages = without_test.iter().filter(|t| t.contains("no test set"));
+        assert_eq!(messages.count(), 2, "{without_test:?}");
+        // With a test set, empty test panels are values that are all undefined (overflow).
         let svg = render_svg(&curves(&["anmin"], false), &title()).unwrap();
-        let doc = roxmltree::Document::parse(&svg).unwrap();
-        let texts = texts(&doc);
-        let messages = texts.iter().filter(|t| t.contains("no test set")).count();
-        assert_eq!(messages, 2, "{texts:?}");
+        let with_test = texts(&roxmltree::Document::parse(&svg).unwrap());
+        assert!(
+            !with_test.iter().any(|t| t.contains("no test set")),
+            "{with_test:?}"
+        );
+        let messages = with_test
+            .iter()
+            .filter(|t| t.contains("no run has a defined value"));
+        assert_eq!(messages.count(), 2, "{with_test:?}");
         let empty = render_svg(&Curves::default(), &title()).unwrap();
         assert!(roxmltree::Document::parse(&empty).is_ok());
     }
@@ -578,6 +639,49 @@ mod tests {
         others.dedup();
         assert_eq!(others.len(), 3);
         assert_eq!(optimizer_colors(["x"])["x"], optimizer_colors(["x"])["x"]);
+    }
+
+    #[test]
+    fn rows_of_a_known_optimizer_get_its_color_first_then_distinct_ones() {
+        let names = [
+            "anmin ridge=0.01",
+            "anmin ridge=0",
+            "adam",
+            "anmin ridge=0.1",
+        ];
+        let colors = optimizer_colors(names);
+        assert_eq!(
+            hex(colors["anmin ridge=0"]),
+            "#1F77B4",
+            "anmin's blue, first by name"
+        );
+        assert_eq!(hex(colors["adam"]), "#FF7F0E");
+        let mut all: Vec<String> = names.iter().map(|n| hex(colors[n])).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), names.len(), "every row its own color");
+    }
+
+    #[test]
+    fn a_long_legend_wraps_onto_lines_within_the_figure() {
+        let names: Vec<String> = (0..8)
+            .map(|i| format!("anmin ridge={i}e-3 val_frac=0.2 lr=none"))
+            .collect();
+        let colors = optimizer_colors(names.iter().map(String::as_str));
+        let lines = legend_lines(&colors, WIDTH as i32);
+        assert!(lines.len() > 1, "{} lines", lines.len());
+        assert_eq!(lines.iter().map(Vec::len).sum::<usize>(), names.len());
+        for line in &lines {
+            let width = line.iter().map(|e| e.width).sum::<i32>()
+                + LEGEND_SPACING * (line.len() as i32 - 1);
+            assert!(width <= WIDTH as i32, "{width}");
+        }
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let svg = render_svg(&curves(&name_refs, true), &title()).unwrap();
+        let texts = texts(&roxmltree::Document::parse(&svg).unwrap());
+        for name in &names {
+            assert!(texts.contains(name), "legend names {name}");
+        }
     }
 
     #[test]

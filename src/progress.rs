@@ -38,6 +38,10 @@ impl TrainingBar {
 
 impl Observer for TrainingBar {
     fn on_entry(&mut self, entry: &HistoryEntry) {
+        // A penalty path (`--ridge auto`) runs more steps than one run's budget.
+        if self.bar.length().is_some_and(|len| entry.iter as u64 > len) {
+            self.bar.set_length(entry.iter as u64);
+        }
         self.bar.set_position(entry.iter as u64);
         if let Some(mse) = entry.train_mse {
             self.bar.set_message(format!("train MSE {mse:.6}"));

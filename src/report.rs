@@ -1,5 +1,7 @@
 //! The run JSON: the contract users' scripts read. Keys may be added, never renamed.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// One point of a training curve. `iter` 0 is the initial network.
@@ -21,6 +23,34 @@ pub struct HistoryEntry {
     pub val_r2: Option<f64>,
 }
 
+/// Why a metric is `null`. A run records it for each metric that is null in any of its
+/// entries, so that "no test set" and "too large for f64" are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Undefined {
+    /// There is no test set (`--test-frac 0`).
+    NoTestSet,
+    /// R² of targets that do not vary: it has no denominator.
+    ConstantTarget,
+    /// The value does not fit in f64: the squared errors of predictions very far from their
+    /// targets (a test row far outside the training range) overflow.
+    Overflow,
+    /// Not recorded: a run file from before reasons were recorded, with a test set.
+    Unrecorded,
+}
+
+impl Undefined {
+    /// A few words for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Undefined::NoTestSet => "no test set",
+            Undefined::ConstantTarget => "constant target",
+            Undefined::Overflow => "overflow",
+            Undefined::Unrecorded => "reason not recorded",
+        }
+    }
+}
+
 /// Why a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +65,8 @@ pub enum StopReason {
     Diverged,
     /// Stopped by SIGINT or SIGTERM; the history so far is kept.
     Interrupted,
+    /// The validation MSE stopped improving (stages of a penalty path, `--ridge auto`).
+    Patience,
 }
 
 impl StopReason {
@@ -45,6 +77,7 @@ impl StopReason {
             StopReason::Converged => "converged",
             StopReason::Diverged => "diverged",
             StopReason::Interrupted => "interrupted",
+            StopReason::Patience => "patience",
         }
     }
 }
@@ -59,7 +92,7 @@ pub struct DatasetInfo {
     pub features: Vec<String>,
     pub targets: Vec<String>,
     /// Categories of each categorical input column, in one-hot order.
-    pub categorical: std::collections::BTreeMap<String, Vec<String>>,
+    pub categorical: BTreeMap<String, Vec<String>>,
     /// Rows dropped for missing values.
     pub dropped_rows: usize,
 }
@@ -93,6 +126,9 @@ pub struct OutputReport {
     pub test_mse: Option<f64>,
     pub train_r2: Option<f64>,
     pub test_r2: Option<f64>,
+    /// Why each of this output's null metrics is null (absent when none is).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined_metrics: BTreeMap<String, Undefined>,
 }
 
 /// Everything `anmin train --out` writes.
@@ -116,28 +152,45 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<HistoryEntry>,
     pub stop_reason: StopReason,
+    /// Why each metric that is null in some entry (history, final, best, last) is null, keyed
+    /// like the entries' metrics (absent when none is).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined_metrics: BTreeMap<String, Undefined>,
     /// What `time_s` measures.
     pub time_note: String,
     /// Per-target metrics of the returned parameters.
     pub per_output: Vec<OutputReport>,
-    /// Optimizer-specific facts (regularization shifts, line-search trials, …).
+    /// Optimizer-specific facts (regularization shifts, line-search trials, …); with
+    /// `--ridge auto`, a list with the facts of each λ of the refit.
     pub solver: serde_json::Value,
+    /// How `--ridge auto` chose the penalty (only with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::select::SelectionReport>,
+}
+
+impl RunReport {
+    /// Why `metric` (an entry key such as "test_mse") is null in this run: as recorded, or,
+    /// for files that predate the record, "no test set" where there was none.
+    pub fn why_undefined(&self, metric: &str) -> Undefined {
+        match self.undefined_metrics.get(metric) {
+            Some(&reason) => reason,
+            None if metric.starts_with("test_") && self.split.n_test == 0 => Undefined::NoTestSet,
+            None => Undefined::Unrecorded,
+        }
+    }
 }
 
 pub const TIME_NOTE: &str = "time_s is cumulative wall-clock seconds of training work \
     (initialization included), excluding the time spent computing the reported metrics";
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
-/// so that readers never see a partial file and an existing file survives a failure.
+/// so that readers never see a partial file and an existing file survives a failure. Errors
+/// name `path`, never the temporary file.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
     use std::io::Write;
     let err = |source| crate::Error::Write {
         path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
+        source: crate::outputs::without_temporary_path(source),
     };
     let mut builder = tempfile::Builder::new();
     builder.prefix(".anmin-").suffix(".tmp");
@@ -148,7 +201,9 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
+    let mut tmp = builder
+        .tempfile_in(crate::outputs::folder_of(path))
+        .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
@@ -160,4 +215,23 @@ pub fn write_json<T: Serialize>(path: &std::path::Path, value: &T) -> crate::Res
     let mut text = serde_json::to_string_pretty(value).expect("report types serialize");
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_path_given_not_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone").join("run.json");
+        let e = write_atomic(&path, b"{}").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{}: cannot write: ", path.display())),
+            "{text}"
+        );
+        assert!(!text.contains(".anmin-"), "{text}");
+        assert_eq!(e.exit_code(), 1);
+    }
 }

@@ -1,55 +1,24 @@
 //! End-to-end tests of the `anmin` binary: bad input is reported clearly with exit code 2,
 //! runs are reproducible, and saved models reproduce the training metrics.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
+mod common;
 
-/// A scratch directory removed at the end of the test.
-fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write fixture");
-    path
-}
-
-/// A small regression table with a categorical column.
-fn small_csv() -> String {
-    let mut s = String::from("color,x1,x2,y\n");
-    for i in 0..60 {
-        let color = ["red", "green", "blue"][i % 3];
-        let x1 = (i as f64 * 0.37).sin();
-        let x2 = (i as f64 * 0.11).cos();
-        let y =
-            2.0 * x1 - x2 + if color == "red" { 1.0 } else { 0.0 } + 0.3 * (5.0 * x1 * x2).sin();
-        s.push_str(&format!("{color},{x1},{x2},{y}\n"));
-    }
-    s
-}
+use common::{anmin, expect_error, files_in, read_json, scratch, small_csv, stdout_of, write};
 
 /// Runs `anmin train --data <file> <extra>` and expects exit code 2 with `message` on stderr.
 fn expect_data_error(file_bytes: &[u8], extra: &[&str], message: &str) {
     let dir = scratch();
     let path = write(dir.path(), "in.csv", file_bytes);
-    anmin()
-        .arg("train")
-        .arg("--data")
-        .arg(&path)
-        .args(extra)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains(message))
-        .stderr(predicate::str::contains("panicked").not());
+    expect_error(
+        anmin().arg("train").arg("--data").arg(&path).args(extra),
+        2,
+        message,
+    );
 }
 
 #[test]
@@ -165,7 +134,7 @@ fn missing_value_is_an_error_unless_dropped() {
         .assert()
         .success()
         .stderr(predicate::str::contains("dropped 1 of 5 rows"));
-    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = read_json(&out);
     assert_eq!(run["dataset"]["rows"], 4);
     assert_eq!(run["dataset"]["dropped_rows"], 1);
 }
@@ -188,6 +157,8 @@ fn bad_flag_values_are_usage_errors() {
     }
 }
 
+/// Runs `anmin train --data <data> <extra>` (the progress bar as the flags say) and returns
+/// its run JSON.
 fn run_json(dir: &Path, data: &Path, extra: &[&str]) -> Value {
     let out = dir.join(format!(
         "run-{}.json",
@@ -202,7 +173,7 @@ fn run_json(dir: &Path, data: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .assert()
         .success();
-    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    read_json(&out)
 }
 
 /// The run JSON with every time measurement removed.
@@ -315,6 +286,60 @@ fn no_test_set_gives_null_test_metrics() {
     assert!(run["final"]["test_mse"].is_null());
     assert!(run["final"]["test_r2"].is_null());
     assert!(run["final"]["train_mse"].is_number());
+    // Why they are null, for the run and per output; defined metrics are not listed.
+    let reasons = serde_json::json!({ "test_mse": "no_test_set", "test_r2": "no_test_set" });
+    assert_eq!(run["undefined_metrics"], reasons);
+    assert_eq!(run["per_output"][0]["undefined_metrics"], reasons);
+    // The history entries keep exactly their keys.
+    let keys: Vec<&String> = run["final"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "iter",
+            "test_mse",
+            "test_r2",
+            "time_s",
+            "train_mse",
+            "train_r2"
+        ]
+    );
+
+    let with_test = run_json(dir.path(), &data, &["--hidden", "4", "--iters", "2"]);
+    assert!(with_test.get("undefined_metrics").is_none(), "{with_test}");
+}
+
+#[test]
+fn many_targets_are_abbreviated_in_the_summary() {
+    let dir = scratch();
+    let names: Vec<String> = (0..12).map(|j| format!("p{j}")).collect();
+    let mut text = format!("x1,x2,{}\n", names.join(","));
+    for i in 0..40 {
+        let (x1, x2) = ((i as f64 * 0.3).sin(), (i as f64 * 0.7).cos());
+        let ys: Vec<String> = (0..12).map(|j| (x1 * j as f64 + x2).to_string()).collect();
+        text.push_str(&format!("{x1},{x2},{}\n", ys.join(",")));
+    }
+    let data = write(dir.path(), "wide.csv", text.as_bytes());
+    let first_line = |targets: &[&str]| {
+        let stdout = stdout_of(
+            anmin()
+                .arg("train")
+                .arg("--data")
+                .arg(&data)
+                .args(targets)
+                .args(["--hidden", "3", "--iters", "1", "-q"]),
+        );
+        stdout.lines().next().unwrap().to_owned()
+    };
+    let line = first_line(&["--target-prefix", "p"]);
+    assert!(line.ends_with("2 features, 12 targets: p0 … p11"), "{line}");
+    // A handful is listed in full.
+    let line = first_line(&[
+        "--target",
+        "p0,p1,p2",
+        "--drop",
+        "p3,p4,p5,p6,p7,p8,p9,p10,p11",
+    ]);
+    assert!(line.ends_with("targets p0, p1, p2"), "{line}");
 }
 
 #[test]
@@ -333,7 +358,7 @@ fn predict_reproduces_the_training_mse() {
         .arg(&model)
         .assert()
         .success();
-    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = read_json(&out);
     let trained_mse = run["final"]["train_mse"].as_f64().unwrap();
 
     let preds = dir.path().join("preds.csv");
@@ -427,31 +452,11 @@ fn default_dataset_runs_and_output_is_written_whole() {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("winequality-red.csv"), "{stdout}");
     assert!(stdout.contains("final"), "{stdout}");
-    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = read_json(&out);
     assert_eq!(run["dataset"]["rows"], 1599);
     assert_eq!(run["dataset"]["targets"][0], "quality");
-    // No temporary files are left beside the output.
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
-
-    // An unwritable output fails without a partial file and keeps the exit code non-zero.
-    anmin()
-        .args([
-            "train",
-            "--iters",
-            "1",
-            "--hidden",
-            "2",
-            "--out",
-            "/no/such/dir/run.json",
-        ])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("cannot write"));
+    // No temporary or probe files are left beside the output.
+    assert_eq!(files_in(dir.path()), ["run.json"]);
 }
 
 #[test]
@@ -633,7 +638,7 @@ fn saved_model_holds_the_final_iterate() {
             .success();
         serde_json::from_str::<Value>(&std::fs::read_to_string(out).unwrap()).unwrap()
     };
-    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let saved = read_json(&model);
     assert_eq!(saved["training"]["iter"], run["final"]["iter"]);
     assert_eq!(saved["training"]["iter"], 7);
     assert_eq!(saved["training"]["train_mse"], run["final"]["train_mse"]);

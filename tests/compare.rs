@@ -1,18 +1,12 @@
 //! `anmin compare`: counts and figure on the embedded dataset, and the same aggregates as a
 //! shell loop of `anmin train` plus `anmin summarize` on the same seeds.
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{anmin, read_json, timeless_aggregates, train};
 use serde_json::Value;
-
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("JSON")
-}
 
 const SETTINGS: [&str; 6] = ["--hidden", "8", "--iters", "3", "--epochs", "4"];
 
@@ -25,15 +19,6 @@ fn train_flags(optimizer: &str) -> Vec<&'static str> {
         ["--iters", "3"]
     };
     vec!["--hidden", "8", budget[0], budget[1]]
-}
-
-/// Aggregates with every timing removed (the only thing that may differ between routes).
-fn timeless_aggregates(report: &Value) -> Value {
-    let mut aggregates = report["aggregates"].clone();
-    for (_, agg) in aggregates.as_object_mut().unwrap() {
-        agg.as_object_mut().unwrap().remove("time_s");
-    }
-    aggregates
 }
 
 #[test]
@@ -110,22 +95,14 @@ fn compare_counts_figure_and_agreement_with_summarize() {
     let mut files = Vec::new();
     for optimizer in optimizers {
         for seed in 0..3 {
-            let file = dir.path().join(format!("{optimizer}-{seed}.json"));
-            anmin()
-                .args([
-                    "train",
-                    "--quiet",
-                    "--optimizer",
-                    optimizer,
-                    "--seed",
-                    &seed.to_string(),
-                ])
-                .args(train_flags(optimizer))
-                .arg("--out")
-                .arg(&file)
-                .assert()
-                .success();
-            files.push(file);
+            let seed = seed.to_string();
+            let mut args = vec!["--optimizer", optimizer, "--seed", &seed];
+            args.extend(train_flags(optimizer));
+            files.push(train(
+                dir.path(),
+                &format!("{optimizer}-{seed}.json"),
+                &args,
+            ));
         }
     }
     let summary = dir.path().join("summary.json");

@@ -6,9 +6,11 @@
 //! standardizer and the saved model. A metric that is undefined is None (`null` in the JSON),
 //! never NaN.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anmin::DataError;
+use anmin::aggregate::Metric;
 use anmin::cli::{Cli, Command, TrainArgs};
 use anmin::commands::predict::predict_table;
 use anmin::commands::train::{Trained, resolve_optimizer, train_dataset};
@@ -16,11 +18,14 @@ use anmin::data::{ColumnChoice, Dataset, Table, random_split};
 use anmin::metrics::Metrics;
 use anmin::model::SavedModel;
 use anmin::optim::Silent;
-use anmin::report::{HistoryEntry, StopReason};
-use assert_cmd::Command as Binary;
+use anmin::report::{HistoryEntry, RunReport, StopReason, Undefined};
 use clap::Parser;
 use faer::Par;
 use serde_json::Value;
+
+mod common;
+
+use common::{anmin, read_json, stdout_of};
 
 /// `anmin train` arguments as the command line gives them.
 fn train_args(flags: &[&str]) -> TrainArgs {
@@ -177,9 +182,48 @@ fn assert_finite_run(trained: &Trained, test_mse: TestMse, what: &str) {
         for v in [o.test_mse, o.train_r2, o.test_r2] {
             assert!(finite_or_none(v), "{what}: {o:?}");
         }
+        let nulls = [
+            ("train_mse", o.train_mse),
+            ("test_mse", o.test_mse),
+            ("train_r2", o.train_r2),
+            ("test_r2", o.test_r2),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(key, _)| key)
+        .collect::<BTreeSet<_>>();
+        assert_eq!(
+            nulls,
+            o.undefined_metrics.keys().map(String::as_str).collect(),
+            "{what}: every null output metric, and only those, has its reason: {o:?}"
+        );
     }
+    assert_reasons_recorded(report, what);
     assert!(trained.prepared.scaler.is_valid(), "{what}");
     assert_no_nulls(&report.solver, what);
+}
+
+/// A metric is listed in `undefined_metrics` exactly when it is null in some entry, with a
+/// reason that fits the run: no test set only without one, constant targets only for R².
+fn assert_reasons_recorded(report: &RunReport, what: &str) {
+    let entries = || {
+        report
+            .history
+            .iter()
+            .chain([&report.final_entry, &report.best])
+            .chain(report.last.as_ref())
+    };
+    for metric in Metric::ALL {
+        let key = metric.key();
+        let null_somewhere = entries().any(|e| metric.of(e).is_none());
+        let reason = report.undefined_metrics.get(key);
+        assert_eq!(null_somewhere, reason.is_some(), "{what}: {key} {reason:?}");
+        match reason {
+            Some(Undefined::NoTestSet) => assert_eq!(report.split.n_test, 0, "{what}"),
+            Some(Undefined::ConstantTarget) => assert!(key.ends_with("_r2"), "{what}"),
+            _ => {}
+        }
+    }
 }
 
 /// The saved model loads (its loader rejects non-finite numbers) and predicts the training
@@ -264,8 +308,7 @@ fn constant_target_has_no_r2_and_a_finite_mse() {
 /// Runs the `anmin` binary and returns its run JSON.
 fn run_json(data: &Path, flags: &[&str], dir: &Path) -> Value {
     let out = dir.join("run.json");
-    Binary::cargo_bin("anmin")
-        .expect("binary builds")
+    anmin()
         .arg("train")
         .arg("--data")
         .arg(data)
@@ -274,8 +317,7 @@ fn run_json(data: &Path, flags: &[&str], dir: &Path) -> Value {
         .args(flags)
         .assert()
         .success();
-    let text = std::fs::read_to_string(&out).expect("run JSON written");
-    serde_json::from_str(&text).expect("run JSON parses")
+    read_json(&out)
 }
 
 #[test]
@@ -431,9 +473,21 @@ fn a_test_row_far_outside_the_training_range() {
         "4",
         "--iters",
         "5",
+        "--clip",
+        "none",
     ];
-    // Training values within ±1e-300 scale the column by about 1e-300: 1e300 in the test set
-    // standardizes to about 1e600, which f64 cannot hold. A clear error, not an inf.
+    // Clipped to the training range (the default), the outlier is harmless.
+    let (_, clipped) = train(&with_test_outlier(1e300), &flags[..8]).expect("trains");
+    assert!(
+        clipped
+            .report
+            .final_entry
+            .test_mse
+            .is_some_and(f64::is_finite)
+    );
+    // Without clipping, training values within ±1e-300 scale the column by about 1e-300: 1e300
+    // in the test set standardizes to about 1e600, which f64 cannot hold. A clear error, not
+    // an inf.
     match train(&with_test_outlier(1e300), &flags) {
         Err(anmin::Error::Data(e @ DataError::Unrepresentable { .. })) => {
             assert!(e.to_string().contains("column \"x\""), "{e}");
@@ -446,4 +500,54 @@ fn a_test_row_far_outside_the_training_range() {
     let (_, trained) = train(&with_test_outlier(1e-200), &flags).expect("trains");
     assert_ne!(trained.outcome.stop_reason, StopReason::Diverged);
     assert_finite_run(&trained, TestMse::MayOverflow, "test outlier");
+}
+
+#[test]
+fn an_overflowing_test_mse_is_told_apart_from_no_test_set() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("outlier.csv");
+    // 1e-140 standardizes to about 1e160 (training values are within ±1e-300): the
+    // prediction is finite, its squared error is not.
+    std::fs::write(&data, with_test_outlier(1e-140)).expect("written");
+    let flags = [
+        "--test-frac",
+        "0.25",
+        "--hidden",
+        "4",
+        "--iters",
+        "5",
+        "-q",
+        "--clip",
+        "none",
+    ];
+    let stdout = stdout_of(anmin().arg("train").arg("--data").arg(&data).args(flags));
+    let final_row = stdout.lines().find(|l| l.starts_with("final")).unwrap();
+    assert!(final_row.contains("overflow"), "{stdout}");
+    assert!(
+        stdout.contains("overflow: the value exceeds f64"),
+        "{stdout}"
+    );
+
+    let overflowing = run_json(&data, &flags, dir.path());
+    assert!(overflowing["final"]["test_mse"].is_null());
+    assert_eq!(overflowing["undefined_metrics"]["test_mse"], "overflow");
+    assert_eq!(overflowing["undefined_metrics"]["test_r2"], "overflow");
+    assert!(overflowing["undefined_metrics"].get("train_mse").is_none());
+    let run_file = dir.path().join("overflowing.json");
+    std::fs::rename(dir.path().join("run.json"), &run_file).expect("renamed");
+
+    // The same data without a test set: null for another reason.
+    let no_test = run_json(
+        &data,
+        &["--test-frac", "0", "--hidden", "4", "-q"],
+        dir.path(),
+    );
+    assert!(no_test["final"]["test_mse"].is_null());
+    assert_eq!(no_test["undefined_metrics"]["test_mse"], "no_test_set");
+
+    let table = stdout_of(anmin().arg("summarize").arg(&run_file));
+    assert!(
+        table.contains("Undefined test MSE (overflow): anmin 1 of 1."),
+        "{table}"
+    );
 }

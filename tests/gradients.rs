@@ -5,7 +5,7 @@
 use anmin::data::Samples;
 use anmin::model::Network;
 use anmin::optim::adam::AdamConfig;
-use anmin::optim::gradient::{Objective, Params, TargetScale, Workspace, loss_and_grad};
+use anmin::optim::gradient::{Objective, Params, Workspace, loss_and_grad};
 use anmin::optim::lbfgs::LbfgsConfig;
 use anmin::optim::minibatch::BatchConfig;
 use anmin::optim::sgd::SgdConfig;
@@ -37,11 +37,7 @@ fn gradient_matches_central_differences() {
             b: gaussian(k, h, &mut rng),
             b0: DVector::from_iterator(k, gaussian(k, 1, &mut rng).iter().copied()),
         };
-        let scale = TargetScale {
-            mean: vec![0.0; k],
-            scale: 1.7,
-        };
-        let objective = Objective::new(alpha, ridge, &scale);
+        let objective = Objective::new(alpha, ridge);
         let mut ws = Workspace::default();
         let mut grad = params.zeros_like();
         let loss = loss_and_grad(&params, &objective, &x, &y, &mut ws, &mut grad);
@@ -88,10 +84,13 @@ fn convex_problem() -> (Samples, Network) {
 
 const RIDGE: f64 = 0.05;
 
-/// MSE + λ(‖A‖² + ‖B‖²), the objective every optimizer minimizes.
+/// MSE + λ(σ²‖A‖² + ‖B‖²), the objective every optimizer minimizes, written out from its
+/// definition (σ² is the mean variance of the training targets).
 fn objective(net: &Network, train: &Samples) -> f64 {
+    let k = train.y.ncols() as f64;
+    let sigma2 = train.y.column_iter().map(|c| c.variance()).sum::<f64>() / k;
     anmin::metrics::mse(&net.predict(&train.x), &train.y)
-        + RIDGE * (net.a.norm_squared() + net.b.norm_squared())
+        + RIDGE * (sigma2 * net.a.norm_squared() + net.b.norm_squared())
 }
 
 /// Trains with the hidden layer frozen; returns the reached and the optimal objective.

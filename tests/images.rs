@@ -3,32 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod common;
 
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
+use common::{anmin, expect_error, stdout_of};
 
 /// Runs `anmin args…` expecting success, and returns its stdout.
 fn run_ok(args: &[&str]) -> String {
-    let output = anmin().args(args).output().expect("runs");
-    assert!(
-        output.status.success(),
-        "anmin {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
+    stdout_of(anmin().args(args))
 }
 
 /// Runs `anmin args…` expecting exit code 2 (bad input) with `message` on stderr.
 fn expect_usage_error(args: &[&str], message: &str) {
-    anmin()
-        .args(args)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(message))
-        .stderr(predicate::str::contains("panicked").not());
+    expect_error(anmin().args(args), 2, message);
 }
 
 fn path_str(path: &Path) -> &str {
@@ -259,7 +245,7 @@ fn anmin_autoencoder_improves_psnr_on_a_new_noise_draw() {
         path_str(&model),
     ]);
     assert!(
-        summary.contains("16 features, targets clean_0, clean_1"),
+        summary.contains("16 features, 16 targets: clean_0 … clean_15"),
         "{summary}"
     );
     // Seed 1: a noise draw the model was not trained on.

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
+use common::{read_json, timeless_aggregates};
+
 fn anmin() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("anmin"))
 }
@@ -59,20 +63,11 @@ fn train_writes_the_history_so_far() {
     interrupt(&child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = read_json(&out);
     assert_eq!(run["stop_reason"], "interrupted");
     let history = run["history"].as_array().unwrap();
     assert!(history.len() > 1, "some epochs ran before the interrupt");
     assert_eq!(run["final"], *history.last().unwrap());
-}
-
-/// Aggregates without timings: what an interrupted-and-resumed comparison must reproduce.
-fn timeless(report: &Value) -> Value {
-    let mut aggregates = report["aggregates"].clone();
-    for (_, agg) in aggregates.as_object_mut().unwrap() {
-        agg.as_object_mut().unwrap().remove("time_s");
-    }
-    aggregates
 }
 
 #[test]
@@ -117,7 +112,7 @@ fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
         let run: Value = serde_json::from_str(line).expect("a whole JSON run per line");
         assert_ne!(run["stop_reason"], "interrupted");
     }
-    let partial: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let partial = read_json(&out);
     assert_eq!(partial["runs"].as_array().unwrap().len(), finished);
 
     // Resume, then compare with an uninterrupted comparison.
@@ -130,7 +125,7 @@ fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
         .unwrap();
     assert!(status.success());
     assert_eq!(lines(&runs), 24);
-    let resumed: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let resumed = read_json(&out);
 
     let fresh_out = dir.path().join("fresh.json");
     let status = anmin()
@@ -141,6 +136,6 @@ fn compare_keeps_finished_runs_and_resumes_to_the_same_result() {
         .status()
         .unwrap();
     assert!(status.success());
-    let fresh: Value = serde_json::from_str(&std::fs::read_to_string(&fresh_out).unwrap()).unwrap();
-    assert_eq!(timeless(&resumed), timeless(&fresh));
+    let fresh = read_json(&fresh_out);
+    assert_eq!(timeless_aggregates(&resumed), timeless_aggregates(&fresh));
 }

@@ -2,7 +2,7 @@
 //! < hidden weights) chosen by `auto`, on teacher data from `anmin gen teacher`; and the inputs
 //! that large data comes in (gzip, standard input).
 
-use std::path::Path;
+mod common;
 
 use anmin::cli::GenTeacherArgs;
 use anmin::commands::gen_data::teacher_csv;
@@ -12,7 +12,7 @@ use anmin::optim::a_sample::SampleMode;
 use anmin::optim::anmin::{ASolver, Anmin, AnminConfig};
 use anmin::optim::{self, Limits, Optimizer, RunOutcome, Silent};
 use anmin::rng::{Stream, seeded};
-use assert_cmd::Command;
+use common::{anmin, read_json};
 use faer::Par;
 
 fn teacher_args(rows: usize, features: usize) -> GenTeacherArgs {
@@ -137,14 +137,6 @@ fn wide_data_takes_the_dual_form_with_the_primal_answer() {
     let (d, p) = (losses(&dual)[1], losses(&primal)[1]);
     assert!((d - p).abs() <= 1e-6 * p, "dual {d} vs primal {p}");
     assert!(d < 0.5 * losses(&dual)[0]);
-}
-
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("JSON")
 }
 
 #[test]

@@ -1,32 +1,13 @@
 //! End-to-end tests of `anmin summarize`: run files from `anmin train --out` aggregated into
 //! a table, a JSON report and an SVG figure; files that cannot be aggregated are rejected.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
-use predicates::prelude::*;
 use serde_json::Value;
 
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
+mod common;
 
-/// Trains on the embedded dataset and returns the run file's path.
-fn train(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    anmin()
-        .arg("train")
-        .args(args)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    out
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("JSON")
-}
+use common::{anmin, expect_error, read_json, train};
 
 #[test]
 fn summarize_aggregates_runs_into_table_json_and_figure() {
@@ -141,14 +122,7 @@ fn summarize_rejects_what_it_cannot_aggregate() {
     );
 
     let expect_error = |files: &[&Path], message: &str| {
-        anmin()
-            .arg("summarize")
-            .args(files)
-            .assert()
-            .code(2)
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains(message))
-            .stderr(predicate::str::contains("panicked").not());
+        expect_error(anmin().arg("summarize").args(files), 2, message);
     };
 
     // Not run files: other JSON, CSV text, a missing file.
@@ -217,14 +191,108 @@ fn summarize_rejects_what_it_cannot_aggregate() {
         "are both runs of anmin on split seed 0",
     );
     expect_error(&[&run, &other_seed, &copy], "copy.json");
+}
 
-    // An unwritable output fails with exit code 1 and nothing on stdout.
-    anmin()
+#[test]
+fn runs_with_different_settings_get_a_row_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["--hidden", "4", "--iters", "2"];
+    let mut runs = Vec::new();
+    for (ridge, seeds) in [("0", ["0", "1"]), ("0.01", ["0", "1"])] {
+        for seed in seeds {
+            let args = [&base[..], &["--ridge", ridge, "--seed", seed]].concat();
+            runs.push(train(
+                dir.path(),
+                &format!("anmin-{ridge}-{seed}.json"),
+                &args,
+            ));
+        }
+    }
+    // An Adam run with its own defaults (lr etc.) is one row: settings only split the runs
+    // of one optimizer.
+    runs.push(train(
+        dir.path(),
+        "adam.json",
+        &["--hidden", "4", "--optimizer", "adam", "--epochs", "2"],
+    ));
+    let summary_path = dir.path().join("summary.json");
+    let figure_path = dir.path().join("figure.svg");
+    let assert = anmin()
         .arg("summarize")
-        .arg(&run)
-        .arg(&other_seed)
-        .args(["--out", "/no/such/dir/summary.json"])
+        .args(&runs)
+        .arg("--out")
+        .arg(&summary_path)
+        .arg("--plot")
+        .arg(&figure_path)
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("cannot write"));
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("5 runs on 2 splits"), "{stdout}");
+    for row in ["| adam ", "| anmin ridge=0.0 ", "| anmin ridge=0.01 "] {
+        assert!(stdout.contains(row), "no row {row:?}: {stdout}");
+    }
+
+    let summary = read_json(&summary_path);
+    let aggregates = summary["aggregates"].as_object().unwrap();
+    let keys: Vec<&String> = aggregates.keys().collect();
+    assert_eq!(keys, ["adam", "anmin ridge=0.0", "anmin ridge=0.01"]);
+    let strong = &aggregates["anmin ridge=0.01"];
+    assert_eq!(strong["optimizer"], "anmin");
+    assert_eq!(strong["settings"], serde_json::json!({ "ridge": 0.01 }));
+    assert_eq!(strong["n_runs"], 2);
+    assert!(aggregates["adam"].get("settings").is_none());
+    // Each row's statistics are of its own runs only.
+    let mean_of = |ridge: &str| {
+        let finals: Vec<f64> = ["0", "1"]
+            .iter()
+            .map(|seed| {
+                let run = read_json(&dir.path().join(format!("anmin-{ridge}-{seed}.json")));
+                run["final"]["train_mse"].as_f64().unwrap()
+            })
+            .collect();
+        finals.iter().sum::<f64>() / 2.0
+    };
+    for (key, ridge) in [("anmin ridge=0.0", "0"), ("anmin ridge=0.01", "0.01")] {
+        let mean = aggregates[key]["train_mse"]["mean"].as_f64().unwrap();
+        assert!((mean - mean_of(ridge)).abs() <= 1e-12 * mean, "{key}");
+    }
+    // The rows compete for wins like optimizers: on each of the 2 splits someone wins.
+    let wins: u64 = aggregates
+        .values()
+        .map(|a| a["wins_train"].as_u64().unwrap())
+        .sum();
+    assert!(wins >= 2);
+    for key in keys {
+        assert!(
+            summary["curves"].get(key.as_str()).is_some(),
+            "curves of {key}"
+        );
+    }
+    let run_settings: Vec<&Value> = summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["settings"]["ridge"])
+        .collect();
+    assert_eq!(run_settings.len(), 5);
+
+    // The figure's legend names each row.
+    let svg = std::fs::read_to_string(&figure_path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    for row in ["adam", "anmin ridge=0.0", "anmin ridge=0.01"] {
+        assert!(
+            doc.descendants()
+                .any(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some(row)),
+            "legend lacks {row}"
+        );
+    }
+
+    // Two runs of one row on one seed are still refused.
+    let copy = dir.path().join("copy.json");
+    std::fs::copy(&runs[2], &copy).unwrap();
+    expect_error(
+        anmin().arg("summarize").args(&runs).arg(&copy),
+        2,
+        "are both runs of anmin ridge=0.01 on split seed 0",
+    );
 }

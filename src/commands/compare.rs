@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::interrupt;
 use super::optimizer_flags::{check_applicable, kind_name, kind_names, resolve, restrict};
 use super::train::{config_json, train_dataset};
+use crate::aggregate::rows::EXECUTION_KEYS;
 use crate::cli::{CompareArgs, OptimizerKind, SplitArgs, TrainArgs};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
@@ -37,6 +38,7 @@ fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) 
             test_frac: args.test_frac,
             seed,
             val_frac: args.val_frac,
+            clip: args.clip,
         },
         net: args.net.clone(),
         optimizer: kind,
@@ -49,16 +51,6 @@ fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) 
         quiet: true,
     }
 }
-
-/// Config keys that say how a run was executed rather than what it computed.
-const EXECUTION_KEYS: [&str; 6] = [
-    "threads",
-    "out",
-    "save_model",
-    "save_initial_model",
-    "quiet",
-    "record_split",
-];
 
 fn comparable(config: &Value) -> Value {
     let mut config = config.clone();
@@ -202,7 +194,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     check_applicable(&args.optim, &kinds)?;
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
-    data::prepare_with_validation(&dataset, args.test_frac, args.val_frac, 0)?;
+    let first = run_args(args, kinds[0], 0, 1);
+    data::prepare_with_validation(
+        &dataset,
+        args.test_frac,
+        super::train::val_frac(&first)?,
+        0,
+        None,
+    )?;
 
     let runs_path = args.out.as_deref().map(runs_file);
     let seeds: Vec<u64> = (0..args.splits as u64)
@@ -252,9 +251,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         finished.push(run);
         Ok(())
     };
-    let outcome = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
+    let recorded = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
     bar.finish();
-    outcome?;
+    // A run that failed is reported at once; a runs file that could not be written still
+    // leaves the finished runs to summarize on stdout before the error.
+    if matches!(recorded, Err(ref e) if !matches!(e, Error::Write { .. })) {
+        return recorded;
+    }
 
     // Deterministic order: optimizers as given, then seeds.
     let order = |r: &RunReport| {
@@ -263,14 +266,16 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     };
     finished.sort_by_key(order);
     let config = serde_json::to_value(args).expect("arguments serialize");
-    super::summarize::publish(
+    let published = super::summarize::publish(
         "compare",
         config,
         &finished,
         crate::aggregate::DEFAULT_GRID_POINTS,
         args.out.as_deref(),
         args.plot.as_deref(),
-    )?;
+    );
+    recorded?;
+    published?;
 
     if interrupt::requested() {
         let total = wanted.len();

@@ -1,9 +1,11 @@
 //! The subcommands, as library functions so that tests and benchmarks drive the same code.
 
 pub mod compare;
+pub mod completions;
 pub mod denoise;
 pub mod gen_data;
 pub mod interrupt;
+pub mod man;
 pub mod optimizer_flags;
 pub mod predict;
 pub mod render;
@@ -12,12 +14,15 @@ pub mod train;
 
 use faer::Par;
 
-use crate::cli::{Cli, Command, DataArgs};
+use crate::cli::{Cli, Command, DataArgs, GenCommand};
 use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, Source, Table};
 use crate::error::Result;
+use crate::outputs::{self, Output};
 
-/// Runs one parsed command line.
+/// Runs one parsed command line. Its output files are checked first, so that a path that
+/// cannot be written fails before any data is read or trained on.
 pub fn run(cli: Cli) -> Result<()> {
+    outputs::check(&outputs_of(&cli.command))?;
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
@@ -26,6 +31,53 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Gen(args) => gen_data::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Denoise(args) => denoise::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
+    }
+}
+
+/// Every file `command` will write.
+pub fn outputs_of(command: &Command) -> Vec<Output> {
+    let optional =
+        |flag, path: &Option<std::path::PathBuf>| path.as_deref().map(|p| Output::replace(flag, p));
+    match command {
+        Command::Train(args) => [
+            optional("--out", &args.out),
+            optional("--save-model", &args.save_model),
+            optional("--save-initial-model", &args.save_initial_model),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Command::Compare(args) => [
+            optional("--out", &args.out),
+            args.out
+                .as_deref()
+                .map(|out| Output::append("the runs file of --out", &compare::runs_file(out))),
+            optional("--plot", &args.plot),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Command::Summarize(args) => [optional("--out", &args.out), optional("--plot", &args.plot)]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Command::Predict(args) => optional("--out", &args.out).into_iter().collect(),
+        Command::Gen(args) => match &args.data {
+            GenCommand::Sdf(args) => vec![Output::replace("--out", &args.out)],
+            GenCommand::Dae(args) => vec![Output::replace("--out", &args.out)],
+            GenCommand::Teacher(args) => vec![Output::replace("--out", &args.out)],
+        },
+        Command::Render(args) => vec![Output::replace("--out", &args.out)],
+        Command::Denoise(args) => vec![Output::replace("--out", &args.out)],
+        Command::Man(args) => args
+            .dir
+            .as_deref()
+            .map(|dir| Output::replace("--dir", &dir.join(man::MAIN_PAGE)))
+            .into_iter()
+            .collect(),
+        Command::Completions(_) => Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! From optimizer flags to a resolved [`OptimizerSpec`]: each optimizer's defaults, and a clear
 //! error for a flag that does not apply rather than silently ignoring it.
 
-use crate::cli::{OptimArgs, OptimizerKind};
+use crate::cli::{OptimArgs, OptimizerKind, Ridge};
 use crate::error::{Error, Result};
 use crate::optim::adam::AdamConfig;
 use crate::optim::anmin::{AnminConfig, Variant};
@@ -18,6 +18,8 @@ fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [Optimizer
         ("--iters", args.iters.is_some(), &[Anmin, AnminPlain, Lbfgs]),
         ("--epochs", args.epochs.is_some(), &[Sgd, Adam]),
         ("--variant", args.variant.is_some(), &[Anmin, AnminPlain]),
+        ("--step", args.step.is_some(), &[Anmin]),
+        ("--refine", args.refine.is_some(), &[Anmin]),
         ("--tol", args.tol.is_some(), &[Anmin, AnminPlain]),
         ("--a-solver", args.a_solver.is_some(), &[Anmin, AnminPlain]),
         ("--cg-tol", args.cg_tol.is_some(), &[Anmin, AnminPlain]),
@@ -56,6 +58,8 @@ pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
         iters: args.iters.filter(|_| takes("--iters")),
         epochs: args.epochs.filter(|_| takes("--epochs")),
         variant: args.variant.filter(|_| takes("--variant") && kind == Anmin),
+        step: args.step.filter(|_| takes("--step")),
+        refine: args.refine.filter(|_| takes("--refine")),
         tol: args.tol.filter(|_| takes("--tol")),
         a_solver: args.a_solver.filter(|_| takes("--a-solver")),
         cg_tol: args.cg_tol.filter(|_| takes("--cg-tol")),
@@ -105,7 +109,8 @@ pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()>
 /// The spec and limits of optimizer `kind` under `args`; flags `kind` does not take are
 /// ignored here (check them with [`check_applicable`]).
 pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSpec, Limits) {
-    let ridge = args.ridge.unwrap_or(0.0);
+    // `auto` starts from no penalty; the selection sets each λ of its path.
+    let ridge = args.ridge.and_then(Ridge::fixed).unwrap_or(0.0);
     let batch = BatchConfig {
         batch_size: args.batch_size.unwrap_or(32),
         ridge,
@@ -123,6 +128,8 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
             };
             let cfg = AnminConfig {
                 variant,
+                step: args.step.unwrap_or(defaults.step),
+                refine: args.refine.unwrap_or(defaults.refine),
                 tol: args.tol.unwrap_or(defaults.tol),
                 ridge,
                 a_solver: args.a_solver.unwrap_or(defaults.a_solver),
@@ -164,6 +171,7 @@ pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSp
         max_iters,
         max_seconds: args.max_seconds,
         interrupt: None,
+        patience: None,
     };
     (spec, limits)
 }

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use crate::cli::PredictArgs;
+use crate::cli::{Clip, PredictArgs};
 use crate::data::{Samples, Source, Table};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Error, Result};
 use crate::metrics;
 use crate::model::SavedModel;
 use crate::report;
@@ -16,32 +16,45 @@ pub struct Predictions {
     /// n × k.
     pub values: nalgebra::DMatrix<f64>,
     pub metrics: Option<metrics::Metrics>,
+    /// Rows with an input clipped to the training range.
+    pub clipped_rows: usize,
 }
 
 /// Applies `model` to `table`.
 pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
     let x = model.encoding.encode_inputs(table)?;
     let y = model.encoding.try_encode_targets(table);
-    let values = predict_encoded(model, &x, &table.source)?;
+    let (values, clipped_rows) = predict_counting_clipped(model, &x, &table.source)?;
     let metrics = y.map(|y| metrics::evaluate(&values, &y));
     Ok(Predictions {
         targets: model.encoding.targets.clone(),
         values,
         metrics,
+        clipped_rows,
     })
 }
 
 /// The model's outputs (n × k) for inputs already encoded in its feature order (n × d,
-/// unscaled): its standardization, the constant input, the network. `source` names the data
-/// in errors: a value too far out to standardize, or a prediction that is not finite.
+/// unscaled): its standardization (with its clipping), the constant input, the network.
+/// `source` names the data in errors: a value too far out to standardize, or a prediction
+/// that is not finite.
 pub fn predict_encoded(
     model: &SavedModel,
     x: &nalgebra::DMatrix<f64>,
     source: &str,
 ) -> Result<nalgebra::DMatrix<f64>> {
+    predict_counting_clipped(model, x, source).map(|(values, _)| values)
+}
+
+/// [`predict_encoded`], and how many rows had an input clipped to the training range.
+pub fn predict_counting_clipped(
+    model: &SavedModel,
+    x: &nalgebra::DMatrix<f64>,
+    source: &str,
+) -> Result<(nalgebra::DMatrix<f64>, usize)> {
     let k = model.encoding.targets.len();
     // The targets are not needed to predict; Samples carries placeholders.
-    let samples = Samples::new(
+    let (samples, clipped) = Samples::counting_clipped(
         x,
         nalgebra::DMatrix::zeros(x.nrows(), k),
         &model.standardizer,
@@ -56,7 +69,7 @@ pub fn predict_encoded(
         }
         .into());
     }
-    Ok(values)
+    Ok((values, clipped))
 }
 
 /// Rows per block of [`predict_in_blocks`]: large enough for efficient matrix products, small
@@ -94,9 +107,28 @@ pub fn to_csv(p: &Predictions) -> String {
     String::from_utf8(writer.into_inner().expect("in-memory flush")).expect("CSV is UTF-8")
 }
 
+/// `model` with the clipping `--clip` asks for, if any. Models saved before anmin 0.2 have
+/// no training ranges to clip to.
+fn with_clip(
+    mut model: SavedModel,
+    clip: Option<Clip>,
+    path: &std::path::Path,
+) -> Result<SavedModel> {
+    if let Some(clip) = clip {
+        if clip.margin().is_some() && model.standardizer.range.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: the model holds no training ranges (saved by an older anmin); --clip {clip} needs them",
+                path.display()
+            )));
+        }
+        model.standardizer.clip_margin = clip.margin();
+    }
+    Ok(model)
+}
+
 /// `anmin predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let model = SavedModel::load(&args.model)?;
+    let model = with_clip(SavedModel::load(&args.model)?, args.clip, &args.model)?;
     let table = Table::read_keeping_text(
         &Source::from_arg(args.data.clone()),
         args.delimiter,
@@ -104,18 +136,32 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     )?;
     let predictions = predict_table(&model, &table)?;
     let csv = to_csv(&predictions);
-    let summary = predictions.metrics.as_ref().map(|m| {
+    let mut summary = String::new();
+    if let Some(m) = &predictions.metrics {
         let r2 =
             m.r2.map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
         let mse = m
             .mse
             .map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
-        format!(
+        summary += &format!(
             "{} rows with targets {}: MSE {mse}, R2 {r2}\n",
             table.n_rows(),
             predictions.targets.join(", ")
-        )
-    });
+        );
+    }
+    if let Some(margin) = model.standardizer.clip_margin {
+        let to = if margin == 0.0 {
+            "the training range".to_owned()
+        } else {
+            format!("the training range widened by {margin} of its width")
+        };
+        summary += &format!(
+            "clipped {} of {} rows: an input outside {to} (--clip none turns clipping off)\n",
+            predictions.clipped_rows,
+            table.n_rows()
+        );
+    }
+    let summary = (!summary.is_empty()).then_some(summary);
     match &args.out {
         Some(path) => {
             report::write_atomic(path, csv.as_bytes())?;
@@ -155,6 +201,9 @@ mod tests {
         let standardizer = Standardizer {
             mean: vec![1.0, -2.0],
             scale: vec![0.5, 3.0],
+            range: vec![[-1.0, 1.0], [-1.0, 1.0]],
+            constant: vec![false, false],
+            clip_margin: Some(0.5),
         };
         let mut net = Network::random(3, 5, 2, 0.0, &mut seeded(0, Stream::Init));
         net.b = DMatrix::from_fn(2, 5, |i, j| (i + j) as f64 - 2.0);

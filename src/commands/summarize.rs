@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::aggregate::{AggregateReport, markdown_table};
+use crate::aggregate::AggregateReport;
+use crate::aggregate::rows::group_into_rows;
+use crate::aggregate::table::markdown_table;
 use crate::cli::SummarizeArgs;
 use crate::error::{DataError, Error, Result};
+use crate::outputs;
 use crate::plot::{self, FigureTitle};
 use crate::report::{self, RunReport};
 
@@ -131,8 +134,9 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<RunFile>> {
 }
 
 /// Rejects a set of runs that cannot be aggregated: different datasets (path or targets),
-/// test fractions or hidden sizes, or two runs of one optimizer on one split seed. Errors
-/// name both files.
+/// test fractions or hidden sizes, or two runs of one row (optimizer and settings) on one
+/// split seed. Runs of one optimizer with different settings are fine: they get a row each.
+/// Errors name both files.
 pub fn check_comparable(runs: &[RunFile]) -> Result<()> {
     let Some(first) = runs.first() else {
         return Err(Error::usage("no run files given"));
@@ -167,17 +171,24 @@ pub fn check_comparable(runs: &[RunFile]) -> Result<()> {
             }
         }
     }
-    let mut seen: BTreeMap<(&str, u64), &Path> = BTreeMap::new();
-    for run in runs {
-        let key = (run.report.optimizer.as_str(), run.report.split.seed);
-        if let Some(earlier) = seen.insert(key, &run.path) {
-            return Err(Error::usage(format!(
-                "{} and {} are both runs of {} on split seed {}; give each (optimizer, seed) once",
-                earlier.display(),
-                run.path.display(),
-                key.0,
-                key.1
-            )));
+    // Runs that differ in settings go to different rows; within a row each seed once.
+    let path_of = |report: &RunReport| {
+        runs.iter()
+            .find(|f| std::ptr::eq(&f.report, report))
+            .map_or_else(PathBuf::new, |f| f.path.clone())
+    };
+    for (row, group) in group_into_rows(runs.iter().map(|f| &f.report)) {
+        let mut seen: BTreeMap<u64, &RunReport> = BTreeMap::new();
+        for &run in &group.runs {
+            if let Some(earlier) = seen.insert(run.split.seed, run) {
+                return Err(Error::usage(format!(
+                    "{} and {} are both runs of {row} on split seed {}; give each (optimizer, \
+                     settings, seed) once",
+                    path_of(earlier).display(),
+                    path_of(run).display(),
+                    run.split.seed
+                )));
+            }
         }
     }
     Ok(())
@@ -207,9 +218,9 @@ pub fn run(args: &SummarizeArgs) -> Result<()> {
     )
 }
 
-/// Aggregates comparable `runs` (same dataset and network), prints the table, and writes
-/// the aggregate JSON to `out` and the figure to `plot_path`. Shared by `summarize` and
-/// `compare`, so that both give the same result for the same runs.
+/// Aggregates comparable `runs` (same dataset and network), writes the aggregate JSON to
+/// `out` and the figure to `plot_path`, and prints the table (also when a write fails).
+/// Shared by `summarize` and `compare`, so that both give the same result for the same runs.
 pub fn publish(
     command: &str,
     mut config: Value,
@@ -238,17 +249,24 @@ pub fn publish(
         dataset: dataset.clone(),
         hidden: hidden as usize,
         n_splits: summary.n_splits(),
+        test_set: runs.iter().any(|r| r.split.n_test > 0),
     };
     // Render before writing anything, so that a drawing failure leaves no partial output.
     let svg = plot_path
         .map(|_| plot::render_svg(&summary.curves, &title))
         .transpose()?;
-    if let Some(path) = out {
-        report::write_json(path, &summary)?;
-    }
-    if let (Some(path), Some(svg)) = (plot_path, svg) {
-        report::write_atomic(path, svg.as_bytes())?;
-    }
+    // Both outputs are attempted and the table printed even if a write fails; the error
+    // follows it.
+    let written = outputs::first_error(
+        [
+            out.map(|path| report::write_json(path, &summary)),
+            plot_path
+                .zip(svg)
+                .map(|(path, svg)| report::write_atomic(path, svg.as_bytes())),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let text = format!(
         "{dataset}, h = {hidden}: {} runs on {} splits\n\n{}",
         runs.len(),
@@ -257,5 +275,5 @@ pub fn publish(
     );
     // A closed stdout (e.g. piped into `head`) is not worth failing for: the files are written.
     let _ = std::io::stdout().write_all(text.as_bytes());
-    Ok(())
+    written
 }

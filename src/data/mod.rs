@@ -14,7 +14,7 @@ use nalgebra::DMatrix;
 pub use cell::{Cell, is_missing};
 pub use encode::{ColumnChoice, Dataset, Encoding, InputColumn};
 pub use input::Source;
-pub use scale::Standardizer;
+pub use scale::{Standardized, Standardizer};
 pub use split::{Split, random_split};
 pub use table::Table;
 
@@ -45,17 +45,28 @@ impl Samples {
         encoding: &Encoding,
         source: &str,
     ) -> Result<Samples, DataError> {
-        let z = scaler
+        Samples::counting_clipped(x, y, scaler, encoding, source).map(|(samples, _)| samples)
+    }
+
+    /// As [`Samples::new`], and the number of rows with a value clipped to the training range.
+    pub fn counting_clipped(
+        x: &DMatrix<f64>,
+        y: DMatrix<f64>,
+        scaler: &Standardizer,
+        encoding: &Encoding,
+        source: &str,
+    ) -> Result<(Samples, usize), DataError> {
+        let standardized = scaler
             .transform(x)
             .map_err(|j| DataError::Unrepresentable {
                 path: source.into(),
                 name: encoding.feature_names()[j].clone(),
             })?;
-        let (n, d) = z.shape();
+        let (n, d) = standardized.z.shape();
         // Appending the last column of a column-major matrix grows it in place.
-        let x = z.resize_horizontally(d + 1, 1.0);
+        let x = standardized.z.resize_horizontally(d + 1, 1.0);
         debug_assert_eq!(x.shape(), (n, d + 1));
-        Ok(Samples { x, y })
+        Ok((Samples { x, y }, standardized.clipped_rows))
     }
 
     pub fn n(&self) -> usize {
@@ -95,18 +106,19 @@ pub struct Prepared {
 
 /// Splits `data` with `seed` and standardizes features with the training rows' statistics.
 pub fn prepare(data: &Dataset, test_frac: f64, seed: u64) -> Result<Prepared, DataError> {
-    prepare_with_validation(data, test_frac, 0.0, seed)
+    prepare_with_validation(data, test_frac, 0.0, seed, None)
 }
 
 /// As [`prepare`], and holds out round(`val_frac` × training rows) (at least one when
 /// `val_frac` > 0) as a validation set, drawn with the seed's own stream so the test split
 /// is the same with or without validation. Standardization uses the remaining training rows
-/// only.
+/// only; validation and test rows are clipped with `clip_margin` (see [`Standardizer`]).
 pub fn prepare_with_validation(
     data: &Dataset,
     test_frac: f64,
     val_frac: f64,
     seed: u64,
+    clip_margin: Option<f64>,
 ) -> Result<Prepared, DataError> {
     let too_few = |message| DataError::TooFewRows {
         path: data.source.clone(),
@@ -121,8 +133,17 @@ pub fn prepare_with_validation(
         split.val = inner.test.iter().map(|&i| split.train[i]).collect();
         split.train = inner.train.iter().map(|&i| split.train[i]).collect();
     }
+    prepare_split(data, split, clip_margin)
+}
+
+/// The samples of `split`, standardized with its training rows' statistics.
+fn prepare_split(
+    data: &Dataset,
+    split: Split,
+    clip_margin: Option<f64>,
+) -> Result<Prepared, DataError> {
     let x_train = data.x.select_rows(&split.train);
-    let scaler = Standardizer::fit(&x_train);
+    let scaler = Standardizer::fit(&x_train).with_clip(clip_margin);
     let samples = |x: &DMatrix<f64>, rows: &[usize]| {
         Samples::new(
             x,

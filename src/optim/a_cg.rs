@@ -251,6 +251,7 @@ pub fn solve(
                 value: shift,
                 escalations: 0,
             },
+            factor: None,
         },
         report,
     ))

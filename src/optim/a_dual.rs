@@ -123,6 +123,8 @@ pub fn solve(
             value: used.value,
             escalations: used.escalations,
         },
+        // The factor is of the dual system, not the p-square one chord steps need.
+        factor: None,
     })
 }
 

@@ -117,9 +117,11 @@ pub fn step(
     let system = gram.system(net, rhs);
     let toward = DMatrix::zeros(h, d1);
     let step = a_system::solve(system, &toward, scale * penalty, rel_shift, par)?;
+    // The factor is of the sample's system: chord steps would need the whole one's.
     Some(AStep {
         a: &net.a + step.a,
         shift: step.shift,
+        factor: None,
     })
 }
 

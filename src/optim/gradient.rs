@@ -4,11 +4,11 @@
 //!
 //! Gradient methods' learning rates depend on the scale of the target, so they work on
 //! y_s = (y − μ)/σ with μ the per-output training mean and σ one common scale (the root mean
-//! of the outputs' training variances). One common σ keeps the internal objective exactly the
-//! original one divided by σ²:
+//! of the outputs' training variances). The penalty is scale-free (see [`super::Penalty`]), so
+//! the internal objective is exactly the original one divided by σ²:
 //!
 //! ```text
-//!   MSE(y) + λ(‖A‖² + ‖B‖²) = σ² · [ MSE(y_s) + λ‖B_s‖² + (λ/σ²)‖A‖² ]
+//!   MSE(y) + λ(σ²‖A‖² + ‖B‖²) = σ² · [ MSE(y_s) + λ(‖A‖² + ‖B_s‖²) ]
 //! ```
 //!
 //! with B = σ B_s and b0 = σ b0_s + μ, so every method minimizes the same objective as ANMIN.
@@ -140,16 +140,18 @@ pub struct Objective {
     pub alpha: f64,
     /// λ on ‖B_s‖².
     pub penalty_b: f64,
-    /// λ/σ² on ‖A‖².
+    /// λ on ‖A‖².
     pub penalty_a: f64,
 }
 
 impl Objective {
-    pub fn new(alpha: f64, ridge: f64, scale: &TargetScale) -> Objective {
+    /// `ridge` is the relative penalty λ of [`super::Penalty`]: in standardized target units
+    /// it weighs both layers alike.
+    pub fn new(alpha: f64, ridge: f64) -> Objective {
         Objective {
             alpha,
             penalty_b: ridge,
-            penalty_a: ridge / (scale.scale * scale.scale),
+            penalty_a: ridge,
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct LbfgsConfig {
     pub history: usize,
     /// L-BFGS iterations per outer step (PyTorch's `max_iter`).
     pub inner_iters: usize,
-    /// L2 penalty λ on A and B (the same objective as ANMIN's `--ridge`).
+    /// Relative L2 penalty λ on A and B (the same objective as ANMIN's `--ridge`).
     pub ridge: f64,
     /// Stop when the largest gradient entry is at most this.
     pub tolerance_grad: f64,
@@ -385,7 +385,7 @@ impl Optimizer for Lbfgs {
 
     fn init(&mut self, net: &mut Network, train: &Samples) {
         let data = ScaledTrain::new(train);
-        let objective = gradient::Objective::new(net.alpha, self.cfg.ridge, &data.scale);
+        let objective = gradient::Objective::new(net.alpha, self.cfg.ridge);
         let params = data.scale.to_internal(net);
         self.problem = Some((data, objective, params));
     }

@@ -21,7 +21,7 @@ pub trait UpdateRule {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct BatchConfig {
     pub batch_size: usize,
-    /// L2 penalty λ on A and B (the same objective as ANMIN's `--ridge`).
+    /// Relative L2 penalty λ on A and B (the same objective as ANMIN's `--ridge`).
     pub ridge: f64,
     /// Seed of the per-epoch shuffles.
     pub seed: u64,
@@ -68,7 +68,7 @@ impl<R: UpdateRule> Optimizer for MiniBatch<R> {
         let data = ScaledTrain::new(train);
         let params = data.scale.to_internal(net);
         self.state = Some(State {
-            objective: Objective::new(net.alpha, self.cfg.ridge, &data.scale),
+            objective: Objective::new(net.alpha, self.cfg.ridge),
             grad: params.zeros_like(),
             params,
             workspace: Workspace::default(),

@@ -12,8 +12,10 @@ pub mod adam;
 pub mod anmin;
 pub mod gradient;
 pub mod lbfgs;
+pub mod line_search;
 pub mod minibatch;
 pub mod output_layer;
+pub mod pair_gram;
 pub mod sgd;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,43 @@ use crate::data::Samples;
 use crate::metrics::{self, Metrics};
 use crate::model::Network;
 use crate::report::{HistoryEntry, StopReason};
+
+/// The L2 penalty in target units. `--ridge λ` is relative (scale-free): the objective is
+///
+/// ```text
+///   MSE + λ(σ²‖A‖² + ‖B‖²)  =  σ² · [ MSE/σ² + λ(‖A‖² + ‖B/σ‖²) ]
+/// ```
+///
+/// with σ² the mean variance of the training targets: λ weighs both layers alike on targets
+/// divided by σ. Multiplying the targets by c multiplies σ by c, and the network (A, cB, cb0)
+/// has c² times the objective of (A, B, b0): every step, and so the whole run, scales exactly,
+/// and the same λ suits a target in any unit.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Penalty {
+    /// Weight of ‖A‖²_F: λσ².
+    pub a: f64,
+    /// Weight of ‖B‖²_F: λ.
+    pub b: f64,
+}
+
+impl Penalty {
+    /// The penalty of relative weight `lambda` for training targets `y`.
+    pub fn relative(lambda: f64, y: &nalgebra::DMatrix<f64>) -> Penalty {
+        let sigma = gradient::TargetScale::fit(y).scale;
+        Penalty {
+            a: lambda * sigma * sigma,
+            b: lambda,
+        }
+    }
+
+    /// The penalty's value at `net`.
+    pub fn value(&self, net: &Network) -> f64 {
+        if self.a == 0.0 && self.b == 0.0 {
+            return 0.0;
+        }
+        self.a * net.a.norm_squared() + self.b * net.b.norm_squared()
+    }
+}
 
 /// What a step reports besides changing the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +126,19 @@ impl OptimizerSpec {
         }
     }
 
+    /// The same optimizer with relative penalty `ridge`.
+    pub fn with_ridge(&self, ridge: f64) -> OptimizerSpec {
+        let mut spec = self.clone();
+        match &mut spec {
+            OptimizerSpec::Anmin(cfg) => cfg.ridge = ridge,
+            OptimizerSpec::Sgd { batch, .. } | OptimizerSpec::Adam { batch, .. } => {
+                batch.ridge = ridge
+            }
+            OptimizerSpec::Lbfgs(cfg) => cfg.ridge = ridge,
+        }
+        spec
+    }
+
     /// The name in run reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -106,6 +158,9 @@ pub struct Limits {
     /// Set (e.g. by a SIGINT handler) to stop after the current step with reason
     /// `interrupted`.
     pub interrupt: Option<&'static AtomicBool>,
+    /// With a validation set: stop (reason `patience`) after this many steps without a lower
+    /// validation MSE.
+    pub patience: Option<usize>,
 }
 
 impl Limits {
@@ -145,9 +200,13 @@ pub struct RunOutcome {
     pub network: Network,
     /// The parameters of `best_entry`.
     pub best_network: Network,
-    /// The network every optimizer starts from (iteration 0).
+    /// The parameters of `last_entry`.
+    pub last_network: Network,
+    /// The network the run started from (iteration 0: the one every optimizer starts from).
     pub initial_network: Network,
     pub stop_reason: StopReason,
+    /// The optimizer's facts for the run JSON ([`Optimizer::diagnostics`]) at the end.
+    pub solver: serde_json::Value,
     /// Metrics of `network` on the training and test sets, per output.
     pub final_train: Metrics,
     pub final_test: Option<Metrics>,
@@ -162,8 +221,8 @@ pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
     net
 }
 
-fn evaluate(net: &Network, samples: &Samples, par: Par) -> Metrics {
-    metrics::evaluate(&net.predict_par(&samples.x, par), &samples.y)
+fn evaluate(net: &Network, samples: &Samples) -> Metrics {
+    metrics::evaluate(&net.predict(&samples.x), &samples.y)
 }
 
 /// Metrics of one network on the training set and, when present, validation and test sets.
@@ -203,6 +262,14 @@ fn explosion_threshold(y: &nalgebra::DMatrix<f64>) -> f64 {
     1e6 * reference
 }
 
+/// The samples a run sees: it fits `train`, early-stops on `val` and reports on `test`.
+#[derive(Debug, Clone, Copy)]
+pub struct Sets<'a> {
+    pub train: &'a Samples,
+    pub val: Option<&'a Samples>,
+    pub test: Option<&'a Samples>,
+}
+
 /// Trains `net` (random hidden layer) with `opt`: builds the common initial network, then
 /// steps until a limit, convergence or divergence.
 pub fn train(
@@ -214,43 +281,74 @@ pub fn train(
     par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
-    train_with_validation(opt, net, train, None, test, limits, par, observer)
+    let sets = Sets {
+        train,
+        val: None,
+        test,
+    };
+    train_with_validation(opt, net, sets, limits, par, observer)
 }
 
 /// [`train`] with an optional validation set for early stopping: the run then returns the
 /// iterate with the lowest validation MSE (the earliest on ties) instead of the last one.
-#[allow(clippy::too_many_arguments)]
 pub fn train_with_validation(
     opt: &mut dyn Optimizer,
     net: Network,
-    train: &Samples,
-    val: Option<&Samples>,
-    test: Option<&Samples>,
+    sets: Sets<'_>,
     limits: Limits,
     par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
     let started = Instant::now();
-    let mut net = initial_network(net, train, par);
+    let net = initial_network(net, sets.train, par);
+    let clock = Clock {
+        elapsed: started.elapsed(),
+        iter: 0,
+    };
+    continue_training(opt, net, sets, clock, limits, observer)
+}
+
+/// Where a run continues from: the time already spent and the last iteration's number, so
+/// that runs chained on one network (a penalty path) share one time axis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    pub elapsed: Duration,
+    pub iter: usize,
+}
+
+/// Trains `net` as it is (no initial output-layer fit) with `opt`, numbering entries from
+/// `clock.iter` and timing from `clock.elapsed`. Entry `clock.iter` is `net` itself.
+/// `limits.max_iters` counts the steps of this call.
+pub fn continue_training(
+    opt: &mut dyn Optimizer,
+    mut net: Network,
+    sets: Sets<'_>,
+    clock: Clock,
+    limits: Limits,
+    observer: &mut dyn Observer,
+) -> RunOutcome {
+    let Sets { train, val, test } = sets;
+    let started = Instant::now();
     let initial = net.clone();
     opt.init(&mut net, train);
-    let mut elapsed = started.elapsed();
+    let mut elapsed = clock.elapsed + started.elapsed();
 
     let measure = |net: &Network| Measured {
-        train: evaluate(net, train, par),
-        val: val.map(|v| evaluate(net, v, par)),
-        test: test.map(|t| evaluate(net, t, par)),
+        train: evaluate(net, train),
+        val: val.map(|v| evaluate(net, v)),
+        test: test.map(|t| evaluate(net, t)),
     };
     let explosion = explosion_threshold(&train.y);
-    let first = measure(&net).entry(0, elapsed);
+    let first = measure(&net).entry(clock.iter, elapsed);
     observer.on_entry(&first);
     let mut history = vec![first.clone()];
     let mut best = (first.clone(), net.clone());
     // The iterate early stopping keeps (validation runs only).
     let mut kept = val.map(|_| (first, net.clone()));
+    let mut since_kept = 0;
 
     let mut stop_reason = StopReason::MaxIters;
-    for iter in 1..=limits.max_iters {
+    for iter in clock.iter + 1..=clock.iter + limits.max_iters {
         if limits
             .interrupt
             .is_some_and(|flag| flag.load(Ordering::Relaxed))
@@ -281,25 +379,37 @@ pub fn train_with_validation(
             best = (current.clone(), net.clone());
         }
         if let Some((kept_entry, kept_net)) = &mut kept {
+            since_kept += 1;
             if current.val_mse.is_some()
                 && (kept_entry.val_mse.is_none() || current.val_mse < kept_entry.val_mse)
             {
                 *kept_entry = current;
                 *kept_net = net.clone();
+                since_kept = 0;
             }
         }
         if status == StepStatus::Converged {
             stop_reason = StopReason::Converged;
             break;
         }
+        if limits
+            .patience
+            .is_some_and(|p| kept.is_some() && since_kept >= p)
+        {
+            stop_reason = StopReason::Patience;
+            break;
+        }
     }
 
-    let last_entry = history.last().cloned().expect("history has entry 0");
+    let last_entry = history
+        .last()
+        .cloned()
+        .expect("history has the first entry");
     let (best_entry, best_network) = best;
     let (final_entry, network) = match kept {
         Some(kept) => kept,
         None if stop_reason == StopReason::Diverged => (best_entry.clone(), best_network.clone()),
-        None => (last_entry.clone(), net),
+        None => (last_entry.clone(), net.clone()),
     };
     let final_metrics = measure(&network);
     RunOutcome {
@@ -309,8 +419,10 @@ pub fn train_with_validation(
         best_entry,
         network,
         best_network,
+        last_network: net,
         initial_network: initial,
         stop_reason,
+        solver: opt.diagnostics(),
         final_train: final_metrics.train,
         final_test: final_metrics.test,
     }

@@ -44,7 +44,9 @@ pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> Out
             view(&h),
             view(&b_t),
             -1.0,
-            par,
+            // Sequential: faer's parallel product rounded differently from its sequential one
+            // here (n × h by h × k), and results must not depend on the thread count.
+            Par::Seq,
         );
     }
     let sse = if n == 0 { 0.0 } else { resid.norm_squared() };
