@@ -25,11 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
+
+# MLPRegressor often stops at max_iter; its result is reported as it is.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +44,7 @@ ANMIN_CONFIGS = {
     "anmin --ridge auto": ["--ridge", "auto"],
     "adam": ["--optimizer", "adam"],
     "adam --val-frac 0.2": ["--optimizer", "adam", "--val-frac", "0.2"],
+    "sgd": ["--optimizer", "sgd"],
     "lbfgs": ["--optimizer", "lbfgs"],
 }
 

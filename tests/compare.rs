@@ -193,3 +193,60 @@ fn shards_merged_by_summarize_give_the_single_comparison() {
         .stderr(predicates::str::contains("--shard 3/3 has no splits"));
     anmin().args(["compare", "--shard", "0/2"]).assert().code(2);
 }
+
+#[test]
+fn ridge_auto_selects_on_every_split_as_train_does() {
+    // Each optimizer chooses its own penalty on each split, on the same held-out rows, and
+    // each run is the run `train` makes with the same flags.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("auto.json");
+    let optimizers = ["anmin", "adam"];
+    anmin()
+        .args(["compare", "--splits", "2", "--quiet", "--ridge", "auto"])
+        .arg("--optimizers")
+        .arg(optimizers.join(","))
+        .args(SETTINGS)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let cmp = read_json(&out);
+    let runs = cmp["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    let runs_file = std::fs::read_to_string(dir.path().join("auto.json.runs.jsonl")).unwrap();
+    for line in runs_file.lines() {
+        let run: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(run["config"]["ridge"], "auto");
+        assert!(
+            run["selection"]["path"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+        );
+        assert_eq!(run["selection"]["n_val"], run["split"]["n_val"]);
+    }
+
+    let mut files = Vec::new();
+    for optimizer in optimizers {
+        for seed in ["0", "1"] {
+            let mut args = vec!["--optimizer", optimizer, "--seed", seed, "--ridge", "auto"];
+            args.extend(train_flags(optimizer));
+            files.push(train(
+                dir.path(),
+                &format!("{optimizer}-{seed}.json"),
+                &args,
+            ));
+        }
+    }
+    let summary = dir.path().join("summary.json");
+    anmin()
+        .arg("summarize")
+        .args(&files)
+        .arg("--out")
+        .arg(&summary)
+        .assert()
+        .success();
+    assert_eq!(
+        timeless_aggregates(&read_json(&summary)),
+        timeless_aggregates(&cmp)
+    );
+}

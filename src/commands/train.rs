@@ -410,6 +410,22 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
         "network   {} hidden units, alpha {}\n",
         args.net.hidden, args.net.alpha
     ));
+    if let Some(sel) = &report.selection {
+        out.push_str(&format!(
+            "penalty   --ridge auto chose λ {:.3e} ({:.3e} in target units) and {} step{}:\n\
+             \x20         validation MSE {} on {} rows, {} λ tried in {:.3} s; refitted on all \
+             training rows\n",
+            sel.lambda,
+            sel.lambda_target_units,
+            sel.steps,
+            if sel.steps == 1 { "" } else { "s" },
+            sel.val_mse
+                .map_or_else(|| "-".into(), |v| format!("{v:.6}")),
+            sel.n_val,
+            sel.path.len(),
+            sel.seconds
+        ));
+    }
     out.push_str(&format!(
         "optimizer {}: stopped ({}) after {} iterations, {:.3} s of training\n\n",
         report.optimizer,
