@@ -123,8 +123,22 @@ fn tall_data_samples_rows_stays_monotone_and_ignores_the_thread_count() {
 fn wide_data_takes_the_dual_form_with_the_primal_answer() {
     // 30 rows, h(d+1) = 8 × 41 = 328 hidden weights.
     let train = teacher(30, 40);
-    let (_, report) = run(&train, AnminConfig::default(), 1, Par::Seq);
+    let (seq, report) = run(&train, AnminConfig::default(), 3, Par::Seq);
     assert_eq!(report["a_solver"], "dual");
+    let (parallel, _) = run(&train, AnminConfig::default(), 3, Par::rayon(2));
+    assert_eq!(
+        seq.network, parallel.network,
+        "bitwise the same whatever the threads"
+    );
+    // Large enough for the parallel kernels to split their work.
+    let big = teacher(500, 600);
+    let (seq, report) = run(&big, AnminConfig::default(), 2, Par::Seq);
+    assert_eq!(report["a_solver"], "dual");
+    let (parallel, _) = run(&big, AnminConfig::default(), 2, Par::rayon(2));
+    assert_eq!(
+        seq.network, parallel.network,
+        "bitwise the same whatever the threads"
+    );
     // The primal system is singular here but for its relative shift: a larger one keeps
     // its solve accurate, and the dual uses the same.
     let shifted = |a_solver| AnminConfig {
