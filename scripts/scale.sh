@@ -10,7 +10,7 @@
 #
 # Usage: scripts/scale.sh [WORKDIR [ANMIN_BIN]]
 #   ANMIN_BIN defaults to building target/release/anmin with cargo. Needs jq and GNU time
-#   (/usr/bin/time; Debian: apt-get install time). Takes about 10 minutes on a 2-core machine.
+#   (/usr/bin/time; Debian: apt-get install time). Takes about 5 minutes on a 2-core machine.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
