@@ -51,8 +51,8 @@ pub enum ASolver {
     Cg,
     /// The exact dual form: an (n·k)-square system, for wide data (n·k < h(d+1)).
     Dual,
-    /// Cholesky on the system of a random sample of rows (--a-sample-factor × h(d+1)),
-    /// for tall data; the line search on all rows keeps the loss monotone.
+    /// The system of a random sample of rows (--a-sample-factor × h(d+1)) with the gradient
+    /// on all rows, for tall data; the line search on all rows keeps the loss monotone.
     Sampled,
 }
 
