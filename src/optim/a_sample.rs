@@ -51,13 +51,16 @@ impl SampleMode {
     }
 }
 
-/// Draws the rows of each A-step, reproducibly from the run's seed.
+/// The sampled A-steps of a run: the rows of each, drawn reproducibly from the run's seed,
+/// and the sample's Gram matrix (kept, and corrected for flipped activations, while the rows
+/// stay the same).
 pub struct RowSample {
     n: usize,
     m: usize,
     mode: SampleMode,
     rng: Rng,
     rows: Vec<usize>,
+    gram: PatternGram,
 }
 
 impl RowSample {
@@ -69,6 +72,7 @@ impl RowSample {
             mode,
             rng: seeded(seed, Stream::ASample),
             rows: Vec::new(),
+            gram: PatternGram::empty(),
         }
     }
 
@@ -78,7 +82,7 @@ impl RowSample {
     }
 
     /// The rows for the next A-step, ascending, and whether they differ from the last ones.
-    pub fn next_rows(&mut self) -> (&[usize], bool) {
+    fn next_rows(&mut self) -> (&[usize], bool) {
         let changed = self.rows.is_empty() || (self.mode == SampleMode::Fresh && self.m < self.n);
         if changed {
             self.rows = if self.m == self.n {
@@ -90,39 +94,47 @@ impl RowSample {
         }
         (&self.rows, changed)
     }
-}
 
-/// The sampled A-step of `net` on (x, y) from the sample `rows`, whose Gram matrix `gram`
-/// keeps (corrected for flipped activations while the rows stay the same). `penalty` and
-/// `rel_shift` mean what they mean for [`a_system::solve`] on all rows.
-#[allow(clippy::too_many_arguments)]
-pub fn step(
-    gram: &mut PatternGram,
-    net: &Network,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-    rows: &[usize],
-    penalty: f64,
-    rel_shift: f64,
-    par: Par,
-) -> Option<AStep> {
-    let (n, d1) = x.shape();
-    let h = net.hidden();
-    let scale = rows.len() as f64 / n as f64;
-    // Only the sample's matrix is used; its right-hand side is not.
-    let _ = gram.update(net, &x.select_rows(rows), &y.select_rows(rows), par);
-    let g = gradient(net, x, y, par);
-    // Both sides scaled by m/n: the sample's matrix as it is, the penalty with it.
-    let rhs = Mat::from_fn(d1, h, |c, j| scale * (g[(j, c)] - penalty * net.a[(j, c)]));
-    let system = gram.system(net, rhs);
-    let toward = DMatrix::zeros(h, d1);
-    let step = a_system::solve(system, &toward, scale * penalty, rel_shift, par)?;
-    // The factor is of the sample's system: chord steps would need the whole one's.
-    Some(AStep {
-        a: &net.a + step.a,
-        shift: step.shift,
-        factor: None,
-    })
+    /// The sampled A-step of `net` on (x, y). `penalty` and `rel_shift` mean what they mean
+    /// for [`a_system::solve`] on all rows.
+    pub fn step(
+        &mut self,
+        net: &Network,
+        x: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+        penalty: f64,
+        rel_shift: f64,
+        par: Par,
+    ) -> Option<AStep> {
+        let (n, d1) = x.shape();
+        let h = net.hidden();
+        let (rows, changed) = self.next_rows();
+        let (xs, ys) = (x.select_rows(rows), y.select_rows(rows));
+        let scale = rows.len() as f64 / n as f64;
+        if changed {
+            // Other rows: the last pattern's Gram matrix says nothing about them.
+            self.gram = PatternGram::empty();
+        }
+        // Only the sample's matrix is used; its right-hand side is not.
+        let _ = self.gram.update(net, &xs, &ys, par);
+        let g = gradient(net, x, y, par);
+        // Both sides scaled by m/n: the sample's matrix as it is, the penalty with it.
+        let rhs = Mat::from_fn(d1, h, |c, j| scale * (g[(j, c)] - penalty * net.a[(j, c)]));
+        let system = self.gram.system(net, rhs);
+        let toward = DMatrix::zeros(h, d1);
+        let step = a_system::solve(system, &toward, scale * penalty, rel_shift, par)?;
+        // The factor is of the sample's system: chord steps would need the whole one's.
+        Some(AStep {
+            a: &net.a + step.a,
+            shift: step.shift,
+            factor: None,
+        })
+    }
+
+    /// Incremental corrections of the sample's Gram matrix since its last full assembly.
+    pub fn corrections(&self) -> usize {
+        self.gram.corrections()
+    }
 }
 
 /// Σ_i G_i Bᵀ r_i ⊗ x̃_i over all rows, as h × (d+1): minus half the gradient in A of the

@@ -10,7 +10,7 @@
 use faer::Par;
 use serde::Serialize;
 
-use super::a_sample::{self, RowSample, SampleMode};
+use super::a_sample::{RowSample, SampleMode};
 use super::line_search::{self, StepRule};
 use super::{Optimizer, Penalty, StepStatus, a_cg, a_dual, a_system, output_layer};
 use crate::data::Samples;
@@ -324,22 +324,9 @@ impl Anmin {
             }
             ASolver::Sampled => {
                 let sample = self.sample.as_mut().expect("set in init");
-                let (rows, changed) = sample.next_rows();
-                if changed {
-                    // Other rows: the last pattern's Gram matrix says nothing about them.
-                    self.gram = a_system::PatternGram::empty();
-                }
-                let step = a_sample::step(
-                    &mut self.gram,
-                    net,
-                    x,
-                    y,
-                    rows,
-                    penalty,
-                    self.cfg.a_shift,
-                    self.par,
-                );
-                self.count_assembly();
+                let step = sample.step(net, x, y, penalty, self.cfg.a_shift, self.par);
+                let corrections = sample.corrections();
+                self.count_assembly(corrections);
                 step
             }
             ASolver::Cholesky | ASolver::Auto => self.cholesky_step(net, x, y, penalty),
@@ -355,14 +342,15 @@ impl Anmin {
         penalty: f64,
     ) -> Option<a_system::AStep> {
         let rhs = self.gram.update(net, x, y, self.par);
-        self.count_assembly();
+        self.count_assembly(self.gram.corrections());
         let system = self.gram.system(net, rhs);
         a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
     }
 
-    /// Counts the Gram matrix's last update as a full or an incremental assembly.
-    fn count_assembly(&mut self) {
-        if self.gram.corrections() == 0 {
+    /// Counts a Gram matrix's last update (`corrections` since its last full assembly) as a
+    /// full or an incremental assembly.
+    fn count_assembly(&mut self, corrections: usize) {
+        if corrections == 0 {
             self.stats.full_assemblies += 1;
         } else {
             self.stats.incremental_assemblies += 1;
