@@ -121,24 +121,18 @@ fn tall_data_samples_rows_stays_monotone_and_ignores_the_thread_count() {
 
 #[test]
 fn wide_data_takes_the_dual_form_with_the_primal_answer() {
-    // 30 rows, h(d+1) = 8 × 41 = 328 hidden weights.
+    // 30 rows, h(d+1) = 8 × 41 = 328 hidden weights; and 500 rows, large enough for the
+    // parallel kernels to split their work.
     let train = teacher(30, 40);
-    let (seq, report) = run(&train, AnminConfig::default(), 3, Par::Seq);
-    assert_eq!(report["a_solver"], "dual");
-    let (parallel, _) = run(&train, AnminConfig::default(), 3, Par::rayon(2));
-    assert_eq!(
-        seq.network, parallel.network,
-        "bitwise the same whatever the threads"
-    );
-    // Large enough for the parallel kernels to split their work.
-    let big = teacher(500, 600);
-    let (seq, report) = run(&big, AnminConfig::default(), 2, Par::Seq);
-    assert_eq!(report["a_solver"], "dual");
-    let (parallel, _) = run(&big, AnminConfig::default(), 2, Par::rayon(2));
-    assert_eq!(
-        seq.network, parallel.network,
-        "bitwise the same whatever the threads"
-    );
+    for (data, iters) in [(&train, 3), (&teacher(500, 600), 2)] {
+        let (seq, report) = run(data, AnminConfig::default(), iters, Par::Seq);
+        assert_eq!(report["a_solver"], "dual");
+        let (parallel, _) = run(data, AnminConfig::default(), iters, Par::rayon(2));
+        assert_eq!(
+            seq.network, parallel.network,
+            "bitwise the same whatever the threads"
+        );
+    }
     // The primal system is singular here but for its relative shift: a larger one keeps
     // its solve accurate, and the dual uses the same.
     let shifted = |a_solver| AnminConfig {
