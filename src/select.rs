@@ -2,21 +2,21 @@
 //! the way a grid search wraps an estimator: it never enters an optimizer.
 //!
 //! A path of relative penalties λ (see [`crate::optim::Penalty`]) runs from strong to weak.
-//! Each λ continues from the iterate the previous one kept (a warm start), steps with early
-//! stopping on the validation rows, and keeps its iterate with the lowest validation MSE. The
-//! path ends once several λ in a row have not beaten the best validation MSE so far: weaker
-//! penalties only fit the training rows closer. The chosen point is the (λ, step) with the
-//! lowest validation MSE; its *schedule* — how many steps each λ up to it kept — reproduces it
-//! from the initial network, and [`refit`] replays that schedule on all training rows.
+//! Each λ continues from the previous λ's last iterate (a warm start, as a regularization path
+//! does), steps with early stopping on the validation rows, and remembers its iterate with the
+//! lowest validation MSE. The path ends once several λ in a row have not beaten the best
+//! validation MSE so far: weaker penalties only fit the training rows closer. The chosen point
+//! is the (λ, step) with the lowest validation MSE; its *schedule* — how many steps each λ up
+//! to it took — reproduces it from the initial network, and [`refit`] replays that schedule on
+//! all training rows.
 
 use std::time::{Duration, Instant};
 
+use faer::Par;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Samples;
 use crate::model::Network;
-use faer::Par;
-
 use crate::optim::{self, Clock, Limits, Observer, OptimizerSpec, Penalty, RunOutcome, Sets};
 use crate::report::{HistoryEntry, StopReason};
 
@@ -300,6 +300,10 @@ pub fn refit(
     if merged.stop_reason == StopReason::Converged {
         // Converging within a λ of the schedule is not the end of the run.
         merged.stop_reason = StopReason::MaxIters;
+    }
+    if !merged.solver.is_array() {
+        // An empty schedule: no λ was replayed.
+        merged.solver = serde_json::Value::Array(Vec::new());
     }
     merged
 }

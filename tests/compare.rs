@@ -105,16 +105,20 @@ fn compare_counts_figure_and_agreement_with_summarize() {
             ));
         }
     }
-    let summary = dir.path().join("summary.json");
+    assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
+}
+
+/// The aggregates, times aside, of `anmin summarize` over `files`.
+fn summarized(dir: &std::path::Path, files: &[std::path::PathBuf]) -> serde_json::Value {
+    let summary = dir.join("summary.json");
     anmin()
         .arg("summarize")
-        .args(&files)
+        .args(files)
         .arg("--out")
         .arg(&summary)
         .assert()
         .success();
-    let summary = read_json(&summary);
-    assert_eq!(timeless_aggregates(&summary), timeless_aggregates(&cmp));
+    timeless_aggregates(&read_json(&summary))
 }
 
 /// The per-run summaries without their times.
@@ -237,16 +241,5 @@ fn ridge_auto_selects_on_every_split_as_train_does() {
             ));
         }
     }
-    let summary = dir.path().join("summary.json");
-    anmin()
-        .arg("summarize")
-        .args(&files)
-        .arg("--out")
-        .arg(&summary)
-        .assert()
-        .success();
-    assert_eq!(
-        timeless_aggregates(&read_json(&summary)),
-        timeless_aggregates(&cmp)
-    );
+    assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
 }

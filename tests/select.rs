@@ -3,7 +3,9 @@
 //! network exactly, the choice is scale-free, the run JSON records the path, and constant or
 //! out-of-range inputs cannot move a prediction.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use anmin::data::Samples;
 use anmin::model::Network;
@@ -11,17 +13,13 @@ use anmin::optim::anmin::AnminConfig;
 use anmin::optim::{self, Limits, OptimizerSpec, Penalty, Silent};
 use anmin::rng::{Stream, seeded};
 use anmin::select::{self, PathSettings};
-use assert_cmd::Command;
+use common::{anmin, read_json, scratch, train, write};
 use faer::Par;
 use nalgebra::DMatrix;
 use predicates::prelude::*;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde_json::Value;
-
-fn anmin() -> Command {
-    Command::cargo_bin("anmin").expect("binary builds")
-}
 
 fn gaussian(rows: usize, cols: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
     DMatrix::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
@@ -125,16 +123,6 @@ fn the_chosen_point_has_the_lowest_validation_mse_of_the_path() {
     assert!(lambdas.windows(2).all(|w| w[0] > w[1]), "{lambdas:?}");
 }
 
-fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write fixture");
-    path
-}
-
 /// A table whose target is multiplied by `scale`; the target has three decimals, so that
 /// multiplying it by 1000 is exact in the CSV text.
 fn table(scale: f64) -> String {
@@ -152,18 +140,11 @@ fn table(scale: f64) -> String {
     s
 }
 
+/// The run JSON of `anmin train --data <data> <extra>`.
 fn train_json(dir: &Path, data: &Path, name: &str, extra: &[&str]) -> Value {
-    let out = dir.join(format!("{name}.json"));
-    anmin()
-        .arg("train")
-        .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&out)
-        .args(extra)
-        .assert()
-        .success();
-    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    let mut args = vec!["--data", data.to_str().expect("UTF-8 path")];
+    args.extend(extra);
+    read_json(&train(dir, &format!("{name}.json"), &args))
 }
 
 fn predictions(model: &Path, data: &Path, extra: &[&str]) -> (Vec<f64>, String) {
@@ -191,7 +172,7 @@ fn the_penalty_is_scale_free() {
     let flags = ["--ridge", "auto", "--hidden", "6", "--iters", "10"];
     let mut runs = Vec::new();
     for (name, scale) in [("unit", 1.0), ("milli", 1000.0)] {
-        let data = write(dir.path(), &format!("{name}.csv"), &table(scale));
+        let data = write(dir.path(), &format!("{name}.csv"), table(scale).as_bytes());
         let model = dir.path().join(format!("{name}-model.json"));
         let mut extra = flags.to_vec();
         extra.extend(["--save-model", model.to_str().unwrap()]);
@@ -226,7 +207,7 @@ fn the_penalty_is_scale_free() {
 #[test]
 fn the_run_json_records_the_path_and_times_include_it() {
     let dir = scratch();
-    let data = write(dir.path(), "t.csv", &table(1.0));
+    let data = write(dir.path(), "t.csv", table(1.0).as_bytes());
     let run = train_json(
         dir.path(),
         &data,
@@ -274,7 +255,7 @@ fn the_run_json_records_the_path_and_times_include_it() {
 #[test]
 fn selection_flags_are_checked() {
     let dir = scratch();
-    let data = write(dir.path(), "t.csv", &table(1.0));
+    let data = write(dir.path(), "t.csv", table(1.0).as_bytes());
     for (extra, message) in [
         (
             &["--ridge", "auto", "--val-frac", "0"][..],
@@ -307,7 +288,7 @@ fn constant_column_table() -> String {
 #[test]
 fn inputs_the_training_rows_never_showed_cannot_move_a_prediction() {
     let dir = scratch();
-    let data = write(dir.path(), "train.csv", &constant_column_table());
+    let data = write(dir.path(), "train.csv", constant_column_table().as_bytes());
     let model = dir.path().join("model.json");
     anmin()
         .arg("train")
@@ -329,7 +310,7 @@ fn inputs_the_training_rows_never_showed_cannot_move_a_prediction() {
     let new = write(
         dir.path(),
         "new.csv",
-        "x,c\n9.875,5\n9.875,-1e6\n500,5\n0,5\n-3,7\n",
+        b"x,c\n9.875,5\n9.875,-1e6\n500,5\n0,5\n-3,7\n",
     );
     let (clipped, note) = predictions(&model, &new, &[]);
     // A constant column is ignored whatever its value.
@@ -357,7 +338,7 @@ fn a_column_constant_on_the_training_rows_does_not_move_test_metrics() {
     let dir = scratch();
     let base = constant_column_table();
     let find_test_row = |run: &Value| run["split"]["test_rows"][0].as_u64().unwrap() as usize;
-    let plain = write(dir.path(), "plain.csv", &base);
+    let plain = write(dir.path(), "plain.csv", base.as_bytes());
     let flags = [
         "--hidden",
         "6",
@@ -380,7 +361,7 @@ fn a_column_constant_on_the_training_rows_does_not_move_test_metrics() {
             }
         })
         .collect();
-    let odd_path = write(dir.path(), "odd.csv", &odd);
+    let odd_path = write(dir.path(), "odd.csv", odd.as_bytes());
     let run = train_json(dir.path(), &odd_path, "odd", &flags);
     assert_eq!(run["final"]["test_mse"], reference["final"]["test_mse"]);
     assert_eq!(run["final"]["train_mse"], reference["final"]["train_mse"]);
