@@ -123,7 +123,13 @@ fn run_while_the_folder_disappears(
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    std::fs::remove_dir_all(&folder).unwrap();
+    // The command may create a file (compare appends each finished run, creating the runs
+    // file) between remove_dir_all's unlinking and its rmdir: try again.
+    let mut attempts = 0;
+    while let Err(e) = std::fs::remove_dir_all(&folder) {
+        attempts += 1;
+        assert!(attempts < 100, "cannot remove {}: {e}", folder.display());
+    }
     let output = child.wait_with_output().unwrap();
     (
         output.status.code(),
