@@ -44,8 +44,10 @@ ANMIN_CONFIGS = {
     "anmin --ridge auto": ["--ridge", "auto"],
     "adam": ["--optimizer", "adam"],
     "adam --val-frac 0.2": ["--optimizer", "adam", "--val-frac", "0.2"],
+    "adam --ridge auto": ["--optimizer", "adam", "--ridge", "auto"],
     "sgd": ["--optimizer", "sgd"],
     "lbfgs": ["--optimizer", "lbfgs"],
+    "lbfgs --ridge auto": ["--optimizer", "lbfgs", "--ridge", "auto"],
 }
 
 
