@@ -77,8 +77,9 @@ pub fn mean_diagonal(trace: f64, p: usize) -> f64 {
 /// triangle, overwriting `rhs` with x. μ = `rel_shift` · (mean diagonal of S): a proximal
 /// term that keeps directions S does not determine (a zero block, a rank deficit) at `center`
 /// and leaves a well-determined solution unchanged to within μ. When Cholesky meets a
-/// non-positive pivot, μ grows a hundredfold, up to the mean diagonal itself. None when even
-/// that fails (S is not finite). S is overwritten by its Cholesky factor.
+/// non-positive pivot (or the solve overflows), μ grows a hundredfold, up to the mean diagonal
+/// itself. None when even that fails (S is not finite). S is overwritten by its Cholesky
+/// factor; its strict upper triangle is left unspecified.
 pub fn solve_psd_shifted(
     s: &mut Mat<f64>,
     rhs: &mut Mat<f64>,
@@ -91,14 +92,22 @@ pub fn solve_psd_shifted(
 
     let p = s.nrows();
     let scale = mean_diagonal((0..p).map(|i| s[(i, i)]).sum(), p);
-    // The factorization overwrites the lower triangle; keep a copy in the unused strict upper
-    // triangle (and the diagonal aside) so that a failed attempt can be retried.
-    let diagonal: Vec<f64> = (0..p).map(|i| s[(i, i)]).collect();
-    for j in 0..p {
-        for i in j + 1..p {
-            s[(j, i)] = s[(i, j)];
+    // The factorization overwrites the lower triangle, and a failed attempt also leaves parts
+    // of the strict upper triangle changed (faer's blocked kernel works on whole diagonal
+    // blocks; seen at p = 1344), so a retry starts from a packed copy of the lower triangle,
+    // column by column: half the matrix again in memory, against a p³/3 factorization.
+    let lower: Vec<f64> = (0..p)
+        .flat_map(|j| (j..p).map(move |i| (i, j)))
+        .map(|(i, j)| s[(i, j)])
+        .collect();
+    let restore = |s: &mut Mat<f64>| {
+        let mut packed = lower.iter();
+        for j in 0..p {
+            for i in j..p {
+                s[(i, j)] = *packed.next().expect("p(p+1)/2 values");
+            }
         }
-    }
+    };
     let mut buffer = MemBuffer::new(llt::factor::cholesky_in_place_scratch::<f64>(
         p,
         par,
@@ -108,8 +117,8 @@ pub fn solve_psd_shifted(
     let mut escalations = 0;
     loop {
         let shift = rel * scale;
-        for (i, d) in diagonal.iter().enumerate() {
-            s[(i, i)] = d + shift;
+        for i in 0..p {
+            s[(i, i)] += shift;
         }
         let factored = llt::factor::cholesky_in_place(
             s.as_mut(),
@@ -119,38 +128,39 @@ pub fn solve_psd_shifted(
             Default::default(),
         );
         if factored.is_ok() {
-            for j in 0..rhs.ncols() {
+            let mut x = rhs.to_owned();
+            for j in 0..x.ncols() {
                 for i in 0..p {
-                    rhs[(i, j)] += shift * center[(i, j)];
+                    x[(i, j)] += shift * center[(i, j)];
                 }
             }
             // The triangular solves are cheap (p² per column) and, run in parallel, round
             // differently from a sequential run; results must not depend on the thread count.
             let mut scratch = MemBuffer::new(llt::solve::solve_in_place_scratch::<f64>(
                 p,
-                rhs.ncols(),
+                x.ncols(),
                 Par::Seq,
             ));
             llt::solve::solve_in_place(
                 s.as_ref(),
-                rhs.as_mut(),
+                x.as_mut(),
                 Par::Seq,
                 MemStack::new(&mut scratch),
             );
-            let finite = (0..rhs.ncols()).all(|j| (0..p).all(|i| rhs[(i, j)].is_finite()));
-            return finite.then_some(Shift {
-                value: shift,
-                escalations,
-            });
+            // Pivots that only just passed can still overflow the solve: that too asks for a
+            // larger shift.
+            if (0..x.ncols()).all(|j| (0..p).all(|i| x[(i, j)].is_finite())) {
+                *rhs = x;
+                return Some(Shift {
+                    value: shift,
+                    escalations,
+                });
+            }
         }
         if rel >= 1.0 || !scale.is_finite() {
             return None;
         }
-        for j in 0..p {
-            for i in j + 1..p {
-                s[(i, j)] = s[(j, i)];
-            }
-        }
+        restore(s);
         rel = (rel.max(1e-14) * 100.0).min(1.0);
         escalations += 1;
     }
@@ -191,5 +201,37 @@ mod tests {
         assert!(shift.escalations >= 1);
         assert!((rhs[(1, 0)] - 3.0).abs() < 1e-12);
         assert!((rhs[(0, 0)] - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn escalation_starts_again_from_the_original_matrix() {
+        // Large enough for faer's blocked Cholesky, which on failure changes entries of the
+        // strict upper triangle too. S = VVᵀ of rank p/2, pushed slightly indefinite, so that
+        // the first shifts fail and a later one must factor the original S, not a remnant.
+        let (p, k) = (600, 300);
+        let v = DMatrix::from_fn(p, k, |i, j| ((i * 31 + j * 17) as f64 * 0.37).sin());
+        let mut s_full = &v * v.transpose();
+        let eps = 1e-9 * s_full.trace() / p as f64;
+        for i in 0..p {
+            s_full[(i, i)] -= eps;
+        }
+        let b = DMatrix::from_fn(p, 1, |i, _| (i as f64 * 0.11).cos());
+        let c = DMatrix::from_fn(p, 1, |i, _| (i as f64 * 0.07).sin());
+        let mut s = Mat::from_fn(p, p, |i, j| s_full[(i, j)]);
+        let mut rhs = Mat::from_fn(p, 1, |i, _| b[(i, 0)]);
+        let center = Mat::from_fn(p, 1, |i, _| c[(i, 0)]);
+        let shift = solve_psd_shifted(&mut s, &mut rhs, 1e-12, center.as_ref(), Par::Seq)
+            .expect("a shift of a few ε makes S positive definite");
+        assert!(shift.escalations >= 1, "{shift:?}");
+        assert!(shift.value < 1e-4 * s_full.trace() / p as f64, "{shift:?}");
+        // x solves (S + μI) x = b + μc, to a backward error of a stable solve.
+        let x = DMatrix::from_fn(p, 1, |i, _| rhs[(i, 0)]);
+        for i in 0..p {
+            s_full[(i, i)] += shift.value;
+        }
+        let expected = &b + &c * shift.value;
+        let residual = (&s_full * &x - &expected).norm();
+        let backward = residual / (s_full.norm() * x.norm() + expected.norm());
+        assert!(backward < 1e-12, "backward error {backward:e}, {shift:?}");
     }
 }
