@@ -46,7 +46,9 @@ ANMIN_CONFIGS = {
     "adam --val-frac 0.2": ["--optimizer", "adam", "--val-frac", "0.2"],
     "adam --ridge auto": ["--optimizer", "adam", "--ridge", "auto"],
     "sgd": ["--optimizer", "sgd"],
+    "sgd --val-frac 0.2": ["--optimizer", "sgd", "--val-frac", "0.2"],
     "lbfgs": ["--optimizer", "lbfgs"],
+    "lbfgs --val-frac 0.2": ["--optimizer", "lbfgs", "--val-frac", "0.2"],
     "lbfgs --ridge auto": ["--optimizer", "lbfgs", "--ridge", "auto"],
 }
 
@@ -63,6 +65,11 @@ def parse_args():
         "--configs",
         default=",".join(ANMIN_CONFIGS),
         help="anmin configurations to run, comma-separated, from: " + ", ".join(ANMIN_CONFIGS),
+    )
+    p.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help="scikit-learn models to fit, comma-separated, from: " + ", ".join(PEERS),
     )
     return p.parse_args()
 
@@ -107,20 +114,21 @@ def standardized(x, train_rows):
     return (x - mean) / std
 
 
-def peers(hidden, seed):
-    return {
-        f"sklearn MLPRegressor ({hidden},)": lambda: MLPRegressor(
-            hidden_layer_sizes=(hidden,), max_iter=1000, random_state=seed
-        ),
-        "sklearn MLPRegressor, early_stopping": lambda: MLPRegressor(
-            hidden_layer_sizes=(hidden,), max_iter=1000, early_stopping=True, random_state=seed
-        ),
-        "sklearn HistGradientBoosting": lambda: HistGradientBoostingRegressor(random_state=seed),
-    }
+# name → (hidden width, seed) → an unfitted scikit-learn model.
+PEERS = {
+    "sklearn MLPRegressor": lambda hidden, seed: MLPRegressor(
+        hidden_layer_sizes=(hidden,), max_iter=1000, random_state=seed
+    ),
+    "sklearn MLPRegressor early_stopping": lambda hidden, seed: MLPRegressor(
+        hidden_layer_sizes=(hidden,), max_iter=1000, early_stopping=True, random_state=seed
+    ),
+    "sklearn HistGradientBoosting": lambda hidden, seed: HistGradientBoostingRegressor(
+        random_state=seed
+    ),
+}
 
 
-def fit_peer(make, x, y, train_rows, test_rows):
-    model = make()
+def fit_peer(model, x, y, train_rows, test_rows):
     started = time.perf_counter()
     model.fit(x[train_rows], y[train_rows])
     seconds = time.perf_counter() - started
@@ -131,7 +139,14 @@ def fit_peer(make, x, y, train_rows, test_rows):
 def main():
     args = parse_args()
     binary = anmin_binary(args)
+    for name in args.configs.split(","):
+        if name not in ANMIN_CONFIGS:
+            sys.exit(f"error: unknown --configs entry {name!r}; known: {', '.join(ANMIN_CONFIGS)}")
+    for name in filter(None, args.peers.split(",")):
+        if name not in PEERS:
+            sys.exit(f"error: unknown --peers entry {name!r}; known: {', '.join(PEERS)}")
     configs = {k: ANMIN_CONFIGS[k] for k in args.configs.split(",")}
+    chosen_peers = {k: PEERS[k] for k in args.peers.split(",") if k}
     sets = args.sets.split(",")
     results = {}  # (set, method) → list of (test MSE, seconds)
     with tempfile.TemporaryDirectory() as workdir, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -155,13 +170,13 @@ def main():
             for seed in range(args.seeds):
                 train_rows, test_rows = splits[seed]
                 z = standardized(x, train_rows)
-                for method, make in peers(args.hidden, seed).items():
+                for method, make in chosen_peers.items():
                     results.setdefault((name, method), []).append(
-                        fit_peer(make, z, y, train_rows, test_rows)
+                        fit_peer(make(args.hidden, seed), z, y, train_rows, test_rows)
                     )
             print(f"done: {name}", file=sys.stderr)
 
-    methods = list(configs) + list(peers(args.hidden, 0))
+    methods = list(configs) + list(chosen_peers)
     print(f"Median test MSE over split seeds 0–{args.seeds - 1} (h = {args.hidden}; "
           "mean ± std and median seconds per fit below)\n")
     print("| method | " + " | ".join(sets) + " |")
@@ -179,6 +194,19 @@ def main():
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f"{statistics.mean(values):.4g} ± {spread:.2g} ({seconds:.2g} s)")
         print(f"| {method} | " + " | ".join(cells) + " |")
+
+    # The cost of selection, split by split: a --ridge auto run against a default run.
+    auto, default = "anmin --ridge auto", "anmin (defaults)"
+    if auto in configs and default in configs:
+        cells = []
+        for s in sets:
+            ratios = [a[1] / d[1] for a, d in zip(results[(s, auto)], results[(s, default)])]
+            cells.append(f"{statistics.median(ratios):.1f}× (max {max(ratios):.1f}×)")
+        print(f"\nSeconds of one `{auto}` run over one `{default}` run on the same split "
+              "(median over splits, largest in brackets)\n")
+        print("| | " + " | ".join(sets) + " |")
+        print("|---|" + "---:|" * len(sets))
+        print("| time ratio | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
