@@ -163,6 +163,11 @@ def main():
             text = f.read()
         # Image links are relative to the images folder.
         lines += [text.replace("](", "](images/")]
+    # Sections other scripts write into the results folder (scripts/generalization.sh).
+    generalization = os.path.join(args.results, "generalization.md")
+    if os.path.exists(generalization):
+        with open(generalization) as f:
+            lines += ["", f.read().rstrip()]
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
