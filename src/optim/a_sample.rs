@@ -4,8 +4,9 @@
 //! sample's system M_s is an unbiased estimate of the whole one scaled by m/n. Solving the
 //! sample's own least-squares problem would give a step whose error is set by the residuals
 //! of the rows left out, however close A already is; instead the right-hand side is the
-//! gradient of the fixed-pattern loss on all rows, g = Σ_i G_i Bᵀ r_i ⊗ x̃_i (one more pass
-//! over the data, [`super::residual`]), and the step from the current weights a₀ solves
+//! gradient of the fixed-pattern loss on all rows, g = Σ_i G_i Bᵀ r_i ⊗ x̃_i (from the last
+//! B-step's pass over the data, [`super::residual`]), and the step from the current weights
+//! a₀ solves
 //!
 //! ```text
 //!   ((n/m) M_s + λ I + μ I) Δ = g − λ a₀,   a = a₀ + Δ
@@ -60,6 +61,8 @@ pub struct RowSample {
     rng: Rng,
     rows: Vec<usize>,
     gram: PatternGram,
+    /// A network and its gradient on all rows, from [`RowSample::remember`].
+    known: Option<(Network, DMatrix<f64>)>,
 }
 
 impl RowSample {
@@ -72,6 +75,7 @@ impl RowSample {
             rng: seeded(seed, Stream::ASample),
             rows: Vec::new(),
             gram: PatternGram::empty(),
+            known: None,
         }
     }
 
@@ -116,9 +120,12 @@ impl RowSample {
         }
         // Only the sample's matrix is used; its right-hand side is not.
         let _ = self.gram.update(net, &xs, &ys, par);
-        let g = residual::pass(net, x, y, true, par)
-            .gradient
-            .expect("asked for");
+        let g = match self.known.take() {
+            Some((at, g)) if at == *net => g,
+            _ => residual::pass(net, x, y, true, par)
+                .gradient
+                .expect("asked for"),
+        };
         // Both sides scaled by m/n: the sample's matrix as it is, the penalty with it.
         let rhs = Mat::from_fn(d1, h, |c, j| scale * (g[(j, c)] - penalty * net.a[(j, c)]));
         let system = self.gram.system(net, rhs);
@@ -130,6 +137,13 @@ impl RowSample {
             shift: step.shift,
             factor: None,
         })
+    }
+
+    /// Keeps `gradient`, the fixed-pattern gradient at `net` on all rows of the training set
+    /// this sample is of (as [`residual::pass`] gives it), for the next step if it starts from
+    /// `net`: the B-step's last pass over the data computes it with the loss.
+    pub fn remember(&mut self, net: &Network, gradient: DMatrix<f64>) {
+        self.known = Some((net.clone(), gradient));
     }
 
     /// Incremental corrections of the sample's Gram matrix since its last full assembly.
