@@ -4,8 +4,9 @@
 //! sample's system M_s is an unbiased estimate of the whole one scaled by m/n. Solving the
 //! sample's own least-squares problem would give a step whose error is set by the residuals
 //! of the rows left out, however close A already is; instead the right-hand side is the
-//! gradient of the fixed-pattern loss on all rows, g = Σ_i G_i Bᵀ r_i ⊗ x̃_i (one more pass
-//! over the data, O(n·h·(d+1))), and the step from the current weights a₀ solves
+//! gradient of the fixed-pattern loss on all rows, g = Σ_i G_i Bᵀ r_i ⊗ x̃_i (from the last
+//! B-step's pass over the data, [`super::residual`]), and the step from the current weights
+//! a₀ solves
 //!
 //! ```text
 //!   ((n/m) M_s + λ I + μ I) Δ = g − λ a₀,   a = a₀ + Δ
@@ -24,10 +25,9 @@ use rand::seq::index::sample;
 use serde::Serialize;
 
 use super::a_system::{self, AStep, PatternGram};
-use crate::linalg::{at_b, view, view_mut};
+use super::residual;
 use crate::model::Network;
 use crate::rng::{Rng, Stream, seeded};
-use crate::rows::fold_row_blocks;
 
 /// Whether the rows stay the same for the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -61,6 +61,8 @@ pub struct RowSample {
     rng: Rng,
     rows: Vec<usize>,
     gram: PatternGram,
+    /// A network and its gradient on all rows, from [`RowSample::remember`].
+    known: Option<(Network, DMatrix<f64>)>,
 }
 
 impl RowSample {
@@ -73,6 +75,7 @@ impl RowSample {
             rng: seeded(seed, Stream::ASample),
             rows: Vec::new(),
             gram: PatternGram::empty(),
+            known: None,
         }
     }
 
@@ -117,7 +120,12 @@ impl RowSample {
         }
         // Only the sample's matrix is used; its right-hand side is not.
         let _ = self.gram.update(net, &xs, &ys, par);
-        let g = gradient(net, x, y, par);
+        let g = match self.known.take() {
+            Some((at, g)) if at == *net => g,
+            _ => residual::pass(net, x, y, true, par)
+                .gradient
+                .expect("asked for"),
+        };
         // Both sides scaled by m/n: the sample's matrix as it is, the penalty with it.
         let rhs = Mat::from_fn(d1, h, |c, j| scale * (g[(j, c)] - penalty * net.a[(j, c)]));
         let system = self.gram.system(net, rhs);
@@ -131,43 +139,17 @@ impl RowSample {
         })
     }
 
+    /// Keeps `gradient`, the fixed-pattern gradient at `net` on all rows of the training set
+    /// this sample is of (as [`residual::pass`] gives it), for the next step if it starts from
+    /// `net`: the B-step's last pass over the data computes it with the loss.
+    pub fn remember(&mut self, net: &Network, gradient: DMatrix<f64>) {
+        self.known = Some((net.clone(), gradient));
+    }
+
     /// Incremental corrections of the sample's Gram matrix since its last full assembly.
     pub fn corrections(&self) -> usize {
         self.gram.corrections()
     }
-}
-
-/// Σ_i G_i Bᵀ r_i ⊗ x̃_i over all rows, as h × (d+1): minus half the gradient in A of the
-/// squared error with the pattern G of `net` fixed (r_i the residuals of `net`).
-fn gradient(net: &Network, x: &DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> DMatrix<f64> {
-    let (n, d1) = x.shape();
-    fold_row_blocks(
-        n,
-        par,
-        DMatrix::zeros(net.hidden(), d1),
-        |start, rows| {
-            let mut z = x.rows(start, rows) * net.a.transpose();
-            let g = z.map(|v| net.slope(v));
-            z.component_mul_assign(&g);
-            let mut residual = y.rows(start, rows) - &z * net.b.transpose();
-            for (mut col, bias) in residual.column_iter_mut().zip(net.b0.iter()) {
-                col.add_scalar_mut(-bias);
-            }
-            let mut v = residual * &net.b;
-            v.component_mul_assign(&g);
-            // Vᵀ X̃ with faer: nalgebra's transposed product is several times slower here.
-            let mut block = DMatrix::zeros(net.hidden(), d1);
-            at_b(
-                view_mut(&mut block),
-                view(&v),
-                view(x).subrows(start, rows),
-                false,
-                Par::Seq,
-            );
-            block
-        },
-        |sum, block| *sum += block,
-    )
 }
 
 #[cfg(test)]

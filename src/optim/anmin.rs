@@ -8,6 +8,7 @@
 //! assembled once per iteration.
 
 use faer::Par;
+use nalgebra::DMatrix;
 use serde::Serialize;
 
 use super::a_sample::{RowSample, SampleMode};
@@ -266,14 +267,34 @@ impl Anmin {
         mse + self.penalty.value(net)
     }
 
-    /// Sets hidden weights `a`, fits the output layer, and returns the objective there.
-    fn with_hidden(&self, net: &mut Network, a: nalgebra::DMatrix<f64>, train: &Samples) -> f64 {
+    /// Sets hidden weights `a`, fits the output layer, and returns the objective there. With
+    /// `gradient` (sampled A-steps), also the gradient the next A-step needs if it starts
+    /// from this network, from the B-step's last pass over the data.
+    fn with_hidden(
+        &self,
+        net: &mut Network,
+        a: DMatrix<f64>,
+        train: &Samples,
+        gradient: bool,
+    ) -> (f64, Option<DMatrix<f64>>) {
         net.a = a;
         let nk = (train.n() * train.k()) as f64;
-        let fit = output_layer::fit_network(net, &train.x, &train.y, nk * self.penalty.b, self.par);
+        let (x, y, penalty) = (&train.x, &train.y, nk * self.penalty.b);
+        let fit = if gradient {
+            output_layer::fit_network_and_gradient(net, x, y, penalty, self.par)
+        } else {
+            output_layer::fit_network(net, x, y, penalty, self.par)
+        };
         net.b = fit.b;
         net.b0 = fit.b0;
-        fit.sse / nk + self.penalty.value(net)
+        (fit.sse / nk + self.penalty.value(net), fit.gradient)
+    }
+
+    /// Hands the sampled A-step the gradient at `net` (see [`Anmin::with_hidden`]).
+    fn remember(&mut self, net: &Network, gradient: Option<DMatrix<f64>>) {
+        if let (Some(sample), Some(gradient)) = (&mut self.sample, gradient) {
+            sample.remember(net, gradient);
+        }
     }
 
     /// Solves the A-step with the configured solver.
@@ -372,8 +393,9 @@ impl Anmin {
         let before = self.objective;
         // The network of the best trial so far: the line search returns the best length it
         // evaluated, whose network is then this one.
-        let mut best: Option<(f64, Network)> = None;
+        let mut best: Option<(f64, Network, Option<DMatrix<f64>>)> = None;
         let mut trials = 0;
+        let sampled = self.solver == ASolver::Sampled;
         let mut phi = |t: f64| {
             trials += 1;
             let a_t = match endpoint {
@@ -381,9 +403,12 @@ impl Anmin {
                 _ => &net.a + direction * t,
             };
             let mut trial = net.clone();
-            let value = self.with_hidden(&mut trial, a_t, train);
-            if best.as_ref().is_none_or(|(v, _)| value < *v) {
-                best = Some((value, trial));
+            // The first trial is usually the one accepted: only it computes the gradient,
+            // which another accepted trial leaves to the A-step.
+            let (value, gradient) =
+                self.with_hidden(&mut trial, a_t, train, sampled && trials == 1);
+            if best.as_ref().is_none_or(|(v, ..)| value < *v) {
+                best = Some((value, trial, gradient));
             }
             value
         };
@@ -397,9 +422,10 @@ impl Anmin {
         };
         self.stats.line_search_trials += trials;
         let accepted = accepted?;
-        let (value, trial) = best.expect("an accepted step was evaluated");
+        let (value, trial, gradient) = best.expect("an accepted step was evaluated");
         debug_assert_eq!(value, accepted.value);
         *net = trial;
+        self.remember(net, gradient);
         self.objective = value;
         Some(accepted)
     }
@@ -502,7 +528,10 @@ impl Optimizer for Anmin {
         let before = self.objective;
         if self.cfg.variant == Variant::Plain {
             self.stats.line_search_trials += 1;
-            self.objective = self.with_hidden(net, step.a, train);
+            let sampled = self.solver == ASolver::Sampled;
+            let gradient;
+            (self.objective, gradient) = self.with_hidden(net, step.a, train, sampled);
+            self.remember(net, gradient);
             if !self.objective.is_finite() {
                 return StepStatus::Diverged;
             }

@@ -16,6 +16,7 @@ pub mod line_search;
 pub mod minibatch;
 pub mod output_layer;
 pub mod pair_gram;
+pub mod residual;
 pub mod sgd;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,12 +1,14 @@
 //! The B-step: with the hidden layer fixed, (B, b0) is the least-squares fit of the targets on
 //! [H 1], optionally with an L2 penalty on B (never on b0).
 
-use faer::{Mat, Par};
+use faer::prelude::{Reborrow, ReborrowMut};
+use faer::{Mat, MatMut, MatRef, Par};
 use nalgebra::{DMatrix, DVector};
 
+use super::residual;
 use crate::linalg::{at_b, gram_lower, solve_psd_shifted, view, view_mut};
 use crate::model::Network;
-use crate::rows::{ROW_BLOCK, fold_row_blocks};
+use crate::rows::{ROW_BLOCK, fold_row_blocks, with_scratch};
 
 /// A fitted output layer and its sum of squared errors on the fitting data.
 #[derive(Debug, Clone)]
@@ -16,6 +18,9 @@ pub struct OutputFit {
     pub b0: DVector<f64>,
     /// Σ_i ‖y_i − B h_i − b0‖², computed from the residuals themselves.
     pub sse: f64,
+    /// The fixed-pattern gradient at the fitted network (see [`residual::Residuals`]), when
+    /// asked for.
+    pub gradient: Option<DMatrix<f64>>,
 }
 
 /// Relative shift added to the unit-diagonal normal matrix: far below any meaningful
@@ -31,7 +36,11 @@ const NORMAL_SHIFT: f64 = 1e-13;
 /// minimum-norm choice.
 pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> OutputFit {
     let n = h.nrows();
-    let (moments, y_c) = Moments::centering(&mut h, y, par);
+    // nalgebra's means (one running sum): the small sets this path serves keep the results
+    // they had before the blocked path summed in lanes.
+    let h_mean: Vec<f64> = h.column_iter().map(|c| c.mean()).collect();
+    let y_mean: Vec<f64> = y.column_iter().map(|c| c.mean()).collect();
+    let (moments, y_c) = Moments::centered(view_mut(&mut h), view(y), h_mean, y_mean, par);
     let (b, b0) = solve_centered(&moments, penalty, par);
 
     // Residuals of the centered problem equal those of the original one.
@@ -50,7 +59,12 @@ pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> Out
         );
     }
     let sse = if n == 0 { 0.0 } else { resid.norm_squared() };
-    OutputFit { b, b0, sse }
+    OutputFit {
+        b,
+        b0,
+        sse,
+        gradient: None,
+    }
 }
 
 /// [`fit`] on the hidden outputs of `net` for inputs `x`, computed block by block of rows (in
@@ -63,41 +77,60 @@ pub fn fit_network(
     penalty: f64,
     par: Par,
 ) -> OutputFit {
+    fit_blocks(net, x, y, penalty, par, false)
+}
+
+/// [`fit_network`], also returning the fixed-pattern gradient at the fitted network (hidden
+/// weights of `net`, the fitted output layer): from the same pass over the data as the loss
+/// when there is more than one block of rows, and always bitwise equal to
+/// [`residual::pass`]'s.
+pub fn fit_network_and_gradient(
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    penalty: f64,
+    par: Par,
+) -> OutputFit {
+    fit_blocks(net, x, y, penalty, par, true)
+}
+
+fn fit_blocks(
+    net: &Network,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    penalty: f64,
+    par: Par,
+    gradient: bool,
+) -> OutputFit {
     let n = x.nrows();
-    if n <= ROW_BLOCK {
-        return fit(net.hidden_outputs(x), y, penalty, par);
-    }
-    let (h, k) = (net.hidden(), y.ncols());
-    let hidden = |start: usize, rows: usize| {
-        let mut z = x.rows(start, rows) * net.a.transpose();
-        net.activate(&mut z);
-        z
+    let fitted = |b: &DMatrix<f64>, b0: &DVector<f64>| Network {
+        b: b.clone(),
+        b0: b0.clone(),
+        ..net.clone()
     };
+    if n <= ROW_BLOCK {
+        let mut fit = fit(net.hidden_outputs(x), y, penalty, par);
+        if gradient {
+            fit.gradient = residual::pass(&fitted(&fit.b, &fit.b0), x, y, true, par).gradient;
+        }
+        return fit;
+    }
+    let (xv, yv) = (view(x), view(y));
     let moments = fold_row_blocks(
         n,
         par,
-        Moments::empty(h, k),
-        |start, rows| Moments::of_block(hidden(start, rows), &y.rows(start, rows).into_owned()),
+        Moments::empty(net.hidden(), y.ncols()),
+        |start, rows| Moments::of_block(net, xv.subrows(start, rows), yv.subrows(start, rows)),
         Moments::merge,
     );
     let (b, b0) = solve_centered(&moments, penalty, par);
-    let sse = fold_row_blocks(
-        n,
-        par,
-        0.0,
-        |start, rows| {
-            let mut resid = y.rows(start, rows).into_owned();
-            let fitted = hidden(start, rows) * b.transpose();
-            for (c, mut col) in resid.column_iter_mut().enumerate() {
-                for (r, f) in col.iter_mut().zip(fitted.column(c).iter()) {
-                    *r -= f + b0[c];
-                }
-            }
-            resid.norm_squared()
-        },
-        |sse, block| *sse += block,
-    );
-    OutputFit { b, b0, sse }
+    let residuals = residual::pass(&fitted(&b, &b0), x, y, gradient, par);
+    OutputFit {
+        b,
+        b0,
+        sse: residuals.sse,
+        gradient: residuals.gradient,
+    }
 }
 
 /// Means and centered second moments of hidden outputs and targets over some rows.
@@ -122,24 +155,26 @@ impl Moments {
         }
     }
 
-    /// The moments of hidden outputs `h` and targets `y`, centering `h` in place; also
-    /// returns the centered targets.
-    fn centering(h: &mut DMatrix<f64>, y: &DMatrix<f64>, par: Par) -> (Moments, DMatrix<f64>) {
+    /// The moments of hidden outputs `h` and targets `y` whose column means are `h_mean` and
+    /// `y_mean`, centering `h` in place; also returns the centered targets.
+    fn centered(
+        mut h: MatMut<'_, f64>,
+        y: MatRef<'_, f64>,
+        h_mean: Vec<f64>,
+        y_mean: Vec<f64>,
+        par: Par,
+    ) -> (Moments, DMatrix<f64>) {
         let (rows, width) = h.shape();
-        let k = y.ncols();
-        let h_mean: Vec<f64> = h.column_iter().map(|c| c.mean()).collect();
-        let y_mean: Vec<f64> = y.column_iter().map(|c| c.mean()).collect();
-        for (mut col, m) in h.column_iter_mut().zip(&h_mean) {
-            col.add_scalar_mut(-m);
+        for (j, m) in h_mean.iter().enumerate() {
+            for v in h.rb_mut().col_mut(j).iter_mut() {
+                *v -= m;
+            }
         }
-        let mut y_c = y.clone();
-        for (mut col, m) in y_c.column_iter_mut().zip(&y_mean) {
-            col.add_scalar_mut(-m);
-        }
+        let y_c = DMatrix::from_fn(rows, y.ncols(), |i, c| y[(i, c)] - y_mean[c]);
         let mut gram = Mat::<f64>::zeros(width, width);
-        gram_lower(gram.as_mut(), view(h), false, par);
-        let mut cross = Mat::<f64>::zeros(width, k);
-        at_b(cross.as_mut(), view(h), view(&y_c), false, par);
+        gram_lower(gram.as_mut(), h.rb(), false, par);
+        let mut cross = Mat::<f64>::zeros(width, y.ncols());
+        at_b(cross.as_mut(), h.rb(), view(&y_c), false, par);
         let moments = Moments {
             rows,
             h_mean,
@@ -150,9 +185,21 @@ impl Moments {
         (moments, y_c)
     }
 
-    /// The moments of one block of hidden outputs `hb` and targets `yb`.
-    fn of_block(mut hb: DMatrix<f64>, yb: &DMatrix<f64>) -> Moments {
-        Moments::centering(&mut hb, yb, Par::Seq).0
+    /// The moments of the hidden outputs of `net` for the block of inputs `x` and its targets
+    /// `y`, in the thread's scratch buffer; the means are summed in lanes (see
+    /// [`residual::lane_sum`]).
+    fn of_block(net: &Network, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Moments {
+        let rows = x.nrows();
+        let mean = |c: &[f64]| residual::lane_sum(c, |v| v) / rows as f64;
+        with_scratch(rows * net.hidden(), |hidden| {
+            net.hidden_into(x, hidden);
+            let h_mean = hidden.chunks_exact(rows).map(mean).collect();
+            let y_mean = (0..y.ncols())
+                .map(|c| mean(y.col(c).try_as_col_major().expect("a column").as_slice()))
+                .collect();
+            let h = MatMut::from_column_major_slice_mut(hidden, rows, net.hidden());
+            Moments::centered(h, y, h_mean, y_mean, Par::Seq).0
+        })
     }
 
     /// Adds the rows of `other` (the pairwise update of Chan, Golub and LeVeque): centered
