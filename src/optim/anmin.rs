@@ -279,12 +279,8 @@ impl Anmin {
     ) -> (f64, Option<DMatrix<f64>>) {
         net.a = a;
         let nk = (train.n() * train.k()) as f64;
-        let (x, y, penalty) = (&train.x, &train.y, nk * self.penalty.b);
-        let fit = if gradient {
-            output_layer::fit_network_and_gradient(net, x, y, penalty, self.par)
-        } else {
-            output_layer::fit_network(net, x, y, penalty, self.par)
-        };
+        let penalty = nk * self.penalty.b;
+        let fit = output_layer::fit_network(net, &train.x, &train.y, penalty, self.par, gradient);
         net.b = fit.b;
         net.b0 = fit.b0;
         (fit.sse / nk + self.penalty.value(net), fit.gradient)

@@ -216,7 +216,7 @@ pub struct RunOutcome {
 /// The network every optimizer starts from for a given random hidden layer: the output layer
 /// fitted by least squares (a B-step without penalty).
 pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
-    let fit = output_layer::fit_network(&net, &train.x, &train.y, 0.0, par);
+    let fit = output_layer::fit_network(&net, &train.x, &train.y, 0.0, par, false);
     net.b = fit.b;
     net.b0 = fit.b0;
     net

@@ -69,32 +69,11 @@ pub fn fit(mut h: DMatrix<f64>, y: &DMatrix<f64>, penalty: f64, par: Par) -> Out
 
 /// [`fit`] on the hidden outputs of `net` for inputs `x`, computed block by block of rows (in
 /// parallel when `par` allows) so that the n × h hidden outputs are never all in memory. Up
-/// to one block of rows it is exactly [`fit`].
+/// to one block of rows it is exactly [`fit`]. With `gradient`, also the fixed-pattern
+/// gradient at the fitted network (hidden weights of `net`, the fitted output layer): from the
+/// same pass over the data as the loss when there is more than one block of rows, and always
+/// bitwise equal to [`residual::pass`]'s.
 pub fn fit_network(
-    net: &Network,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-    penalty: f64,
-    par: Par,
-) -> OutputFit {
-    fit_blocks(net, x, y, penalty, par, false)
-}
-
-/// [`fit_network`], also returning the fixed-pattern gradient at the fitted network (hidden
-/// weights of `net`, the fitted output layer): from the same pass over the data as the loss
-/// when there is more than one block of rows, and always bitwise equal to
-/// [`residual::pass`]'s.
-pub fn fit_network_and_gradient(
-    net: &Network,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-    penalty: f64,
-    par: Par,
-) -> OutputFit {
-    fit_blocks(net, x, y, penalty, par, true)
-}
-
-fn fit_blocks(
     net: &Network,
     x: &DMatrix<f64>,
     y: &DMatrix<f64>,
@@ -322,7 +301,7 @@ mod tests {
         for penalty in [0.0, 10.0] {
             let one = fit(net.hidden_outputs(&x), &y, penalty, Par::Seq);
             for par in [Par::Seq, Par::rayon(2)] {
-                let blocked = fit_network(&net, &x, &y, penalty, par);
+                let blocked = fit_network(&net, &x, &y, penalty, par, false);
                 assert_eq!(blocked.b[(0, 2)], 0.0, "the dead unit");
                 let scale = one.b.amax();
                 assert!(
@@ -335,11 +314,27 @@ mod tests {
                 assert!((blocked.sse - one.sse).abs() < 1e-9 * one.sse);
             }
             let (seq, parallel) = (
-                fit_network(&net, &x, &y, penalty, Par::Seq),
-                fit_network(&net, &x, &y, penalty, Par::rayon(2)),
+                fit_network(&net, &x, &y, penalty, Par::Seq, false),
+                fit_network(&net, &x, &y, penalty, Par::rayon(2), false),
             );
             assert_eq!(seq.b, parallel.b, "bitwise the same whatever the threads");
             assert_eq!(seq.sse.to_bits(), parallel.sse.to_bits());
+            // Asked for the gradient too, the same fit, and the gradient of the residual pass
+            // at the fitted network, on many blocks of rows and on one.
+            for rows in [n, ROW_BLOCK / 2] {
+                let (xr, yr) = (x.rows(0, rows).into_owned(), y.rows(0, rows).into_owned());
+                let plain = fit_network(&net, &xr, &yr, penalty, Par::rayon(2), false);
+                let with = fit_network(&net, &xr, &yr, penalty, Par::rayon(2), true);
+                assert_eq!((&with.b, &with.b0), (&plain.b, &plain.b0));
+                assert_eq!(with.sse.to_bits(), plain.sse.to_bits());
+                let fitted = Network {
+                    b: with.b.clone(),
+                    b0: with.b0.clone(),
+                    ..net.clone()
+                };
+                let pass = residual::pass(&fitted, &xr, &yr, true, Par::Seq);
+                assert_eq!(with.gradient, pass.gradient, "{rows} rows");
+            }
         }
     }
 }
