@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{anmin, read_json, timeless_aggregates, train};
 use serde_json::Value;
@@ -92,20 +92,24 @@ fn compare_counts_figure_and_agreement_with_summarize() {
     }
 
     // The same seeds through a shell loop of `train`, then `summarize`.
+    let files = train_each(dir.path(), &optimizers, 3, &[]);
+    assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
+}
+
+/// A shell loop of `anmin train` over `optimizers` and split seeds 0 … seeds−1, each with
+/// `extra` and the flags of SETTINGS it takes: the run files, as `compare` would make them.
+fn train_each(dir: &Path, optimizers: &[&str], seeds: usize, extra: &[&str]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for optimizer in optimizers {
-        for seed in 0..3 {
+        for seed in 0..seeds {
             let seed = seed.to_string();
             let mut args = vec!["--optimizer", optimizer, "--seed", &seed];
+            args.extend(extra);
             args.extend(train_flags(optimizer));
-            files.push(train(
-                dir.path(),
-                &format!("{optimizer}-{seed}.json"),
-                &args,
-            ));
+            files.push(train(dir, &format!("{optimizer}-{seed}.json"), &args));
         }
     }
-    assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
+    files
 }
 
 /// The aggregates, times aside, of `anmin summarize` over `files`.
@@ -229,17 +233,6 @@ fn ridge_auto_selects_on_every_split_as_train_does() {
         assert_eq!(run["selection"]["n_val"], run["split"]["n_val"]);
     }
 
-    let mut files = Vec::new();
-    for optimizer in optimizers {
-        for seed in ["0", "1"] {
-            let mut args = vec!["--optimizer", optimizer, "--seed", seed, "--ridge", "auto"];
-            args.extend(train_flags(optimizer));
-            files.push(train(
-                dir.path(),
-                &format!("{optimizer}-{seed}.json"),
-                &args,
-            ));
-        }
-    }
+    let files = train_each(dir.path(), &optimizers, 2, &["--ridge", "auto"]);
     assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
 }
