@@ -5,7 +5,7 @@
 #
 # DATA_DIR holds abalone, airfoil, concrete, wine, energy, sml and keggdirected as CSV with
 # the target in the last column (../shared/data beside the project's checkout; see the
-# README's "Reproducing the paper" and "Choosing the penalty"). For split seeds 0 … SPLITS−1
+# "Reproducing the paper" and "Choosing the penalty" in docs/GUIDE.md). For split seeds 0 … SPLITS−1
 # and h = 64, prints a markdown section: the median test MSE, the mean ± std with the median seconds per fit, and the time of a
 # `--ridge auto` run over a default run. The gradient optimizers stop early on the same
 # held-out fifth of the training rows (`--val-frac 0.2`); scikit-learn fits exactly anmin's

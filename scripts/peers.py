@@ -13,7 +13,7 @@ median test MSE over the splits (mean ± std below it), and the median seconds p
 
 Needs python3 with numpy, pandas and scikit-learn (pip install scikit-learn pandas), and the
 five UCI sets (abalone, airfoil, concrete, wine, energy as CSV with the target in the last
-column; see the README's "Reproducing the paper").
+column; see "Reproducing the paper" in docs/GUIDE.md).
 """
 
 import argparse
