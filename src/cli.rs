@@ -2,13 +2,25 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
 
+use crate::choice::Choice;
 use crate::images::shapes::Shape;
-use crate::optim::a_sample::SampleMode;
+use crate::optim::OptimizerKind;
+use crate::optim::anmin::a_sample::SampleMode;
+use crate::optim::anmin::line_search::StepRule;
 use crate::optim::anmin::{ASolver, Variant};
-use crate::optim::line_search::StepRule;
+pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
+
+/// The parser of a [`Choice`]: its names as clap's possible values, each with its help.
+fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
+    let values = T::ALL
+        .iter()
+        .map(|c| PossibleValue::new(c.name()).help(c.help()));
+    PossibleValuesParser::new(values).map(|name| T::from_name(&name).expect("a possible value"))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -100,33 +112,6 @@ pub struct SplitArgs {
     pub clip: Clip,
 }
 
-/// The `--ridge` setting: a fixed relative penalty, or one chosen on validation rows.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Ridge {
-    Fixed(f64),
-    Auto,
-}
-
-impl Ridge {
-    /// The fixed penalty, or None for `auto`.
-    pub fn fixed(self) -> Option<f64> {
-        match self {
-            Ridge::Fixed(v) => Some(v),
-            Ridge::Auto => None,
-        }
-    }
-}
-
-/// A number in the run JSON, or "auto".
-impl Serialize for Ridge {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Ridge::Fixed(v) => s.serialize_f64(*v),
-            Ridge::Auto => s.serialize_str("auto"),
-        }
-    }
-}
-
 fn parse_ridge(s: &str) -> Result<Ridge, String> {
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(Ridge::Auto);
@@ -134,42 +119,6 @@ fn parse_ridge(s: &str) -> Result<Ridge, String> {
     parse_nonnegative(s)
         .map(Ridge::Fixed)
         .map_err(|e| format!("{e} (or \"auto\")"))
-}
-
-/// `--clip`: how far beyond the training range held-out inputs are clipped.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Clip {
-    /// Clip to [min − m·(max − min), max + m·(max − min)].
-    Margin(f64),
-    None,
-}
-
-impl Clip {
-    pub fn margin(self) -> Option<f64> {
-        match self {
-            Clip::Margin(m) => Some(m),
-            Clip::None => None,
-        }
-    }
-}
-
-/// A number in the run JSON, or "none".
-impl Serialize for Clip {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Clip::Margin(m) => s.serialize_f64(*m),
-            Clip::None => s.serialize_str("none"),
-        }
-    }
-}
-
-impl std::fmt::Display for Clip {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Clip::Margin(m) => write!(f, "{m}"),
-            Clip::None => write!(f, "none"),
-        }
-    }
 }
 
 fn parse_clip(s: &str) -> Result<Clip, String> {
@@ -180,9 +129,6 @@ fn parse_clip(s: &str) -> Result<Clip, String> {
         .map(Clip::Margin)
         .map_err(|e| format!("{e} (or \"none\")"))
 }
-
-/// The default `--clip`: the training range itself.
-pub const DEFAULT_CLIP: Clip = Clip::Margin(0.0);
 
 /// The network's shape.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -195,25 +141,9 @@ pub struct NetArgs {
     pub alpha: f64,
 }
 
-/// The optimizers `train` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// ANMIN (the variant is chosen with --variant)
-    Anmin,
-    /// ANMIN with the paper's plain iteration (same as --optimizer anmin --variant plain)
-    AnminPlain,
-    /// Mini-batch SGD with momentum (PyTorch semantics)
-    Sgd,
-    /// Mini-batch Adam (PyTorch semantics)
-    Adam,
-    /// Full-batch L-BFGS with a strong-Wolfe line search (PyTorch semantics)
-    Lbfgs,
-}
-
 /// Optimizer settings. Unset options take each optimizer's defaults; an option that applies
 /// to none of the chosen optimizers is an error.
-#[derive(Debug, Clone, Default, Args, Serialize)]
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct OptimArgs {
     /// Iterations: ANMIN iterations [default: 30], or LBFGS outer iterations [default: 100]
     #[arg(long, value_parser = parse_positive_usize)]
@@ -222,13 +152,13 @@ pub struct OptimArgs {
     #[arg(long, value_parser = parse_positive_usize)]
     pub epochs: Option<usize>,
     /// ANMIN variant [default: safeguarded]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<Variant>())]
     pub variant: Option<Variant>,
     /// Safeguarded ANMIN's step length: `halving` takes the first of 1, ½, ¼, … that lowers
     /// the loss; `search` starts from the last accepted length, doubles it while the loss keeps
     /// falling (also past the A-step, up to 8×), halves it while it keeps falling, and refines
     /// it by a parabola: deeper in the first iterations, shallower later [default: halving]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<StepRule>())]
     pub step: Option<StepRule>,
     /// Safeguarded ANMIN: at most this many chord steps after each A-step (the new point's
     /// Gauss–Newton direction with the A-step's factored matrix: a pass over the data and two
@@ -243,7 +173,7 @@ pub struct OptimArgs {
     /// ANMIN's A-step solver [default: auto: dual when n·k < h(d+1) and cheaper, sampled when
     /// n > 4 samples' worth of rows and the assembly dominates, Cholesky while the
     /// h(d+1)-square matrix fits in 1 GiB, conjugate gradients above]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<ASolver>())]
     pub a_solver: Option<ASolver>,
     /// ANMIN with a sampled A-step: assemble the system from this many times h(d+1) rows
     /// [default: 8]
@@ -251,7 +181,7 @@ pub struct OptimArgs {
     pub a_sample_factor: Option<usize>,
     /// ANMIN with a sampled A-step: one fixed sample of rows, or a fresh one every iteration
     /// [default: fixed]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<SampleMode>())]
     pub a_sample: Option<SampleMode>,
     /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor
     /// [default: 1e-3]
@@ -292,7 +222,7 @@ pub struct TrainArgs {
     #[serde(flatten)]
     pub net: NetArgs,
     /// Optimizer
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Anmin)]
+    #[arg(long, default_value = "anmin", value_parser = choice::<OptimizerKind>())]
     pub optimizer: OptimizerKind,
     #[command(flatten)]
     #[serde(flatten)]
@@ -342,9 +272,9 @@ pub struct CompareArgs {
     /// Optimizers to compare, comma-separated
     #[arg(
         long,
-        value_enum,
         value_delimiter = ',',
-        default_value = "anmin,adam,sgd,lbfgs"
+        default_value = "anmin,adam,sgd,lbfgs",
+        value_parser = choice::<OptimizerKind>()
     )]
     pub optimizers: Vec<OptimizerKind>,
     #[command(flatten)]

@@ -111,6 +111,20 @@ pub enum DataError {
         "{path}: column {name:?} cannot be standardized: its values span more than f64 can represent"
     )]
     Unrepresentable { path: String, name: String },
+    /// A bad value of an in-memory array (no file, so no line: the row and column are 0-based
+    /// positions in the array).
+    #[error("{path}: {array}[{row}, {column}] ({name:?}): {problem}")]
+    ArrayValue {
+        path: String,
+        array: &'static str,
+        row: usize,
+        column: usize,
+        name: String,
+        problem: String,
+    },
+    /// In-memory arrays whose shapes or names do not fit together.
+    #[error("{path}: {message}")]
+    ArrayShape { path: String, message: String },
     #[error("{path}: too few rows: {message}")]
     TooFewRows { path: String, message: String },
     /// A table that should hold one row per pixel of a grid but does not.

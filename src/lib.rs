@@ -7,10 +7,12 @@
 //! [`plot`] figure.
 
 pub mod aggregate;
+pub mod choice;
 pub mod cli;
 pub mod commands;
 pub mod data;
 pub mod error;
+pub mod history;
 pub mod images;
 pub mod linalg;
 pub mod metrics;
@@ -23,5 +25,6 @@ pub mod report;
 pub mod rng;
 pub mod rows;
 pub mod select;
+pub mod train;
 
 pub use error::{DataError, Error, Result};

@@ -1,6 +1,7 @@
 //! Output files, checked before any work starts: a path whose folder does not exist or does
 //! not accept new files fails at once (exit code 2) instead of after a long run.
 
+use serde::Serialize;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -140,6 +141,38 @@ pub fn first_error(results: impl IntoIterator<Item = Result<()>>) -> Result<()> 
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
 }
 
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
+/// so that readers never see a partial file and an existing file survives a failure. Errors
+/// name `path`, never the temporary file.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
+    use std::io::Write;
+    let err = |source| crate::Error::Write {
+        path: path.to_path_buf(),
+        source: without_temporary_path(source),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".anmin-").suffix(".tmp");
+    // Temporary files are private (0600); an output file gets the usual mode (0666 less the
+    // umask), as if created directly.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(folder_of(path)).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Serializes `value` as pretty JSON and writes it atomically.
+pub fn write_json<T: Serialize>(path: &std::path::Path, value: &T) -> crate::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).expect("report types serialize");
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +285,19 @@ mod tests {
         let e = first_error(writes).unwrap_err();
         assert_eq!(e.to_string(), "failed 2");
         assert_eq!(ran, 3, "the writes after a failure still ran");
+    }
+
+    #[test]
+    fn a_failed_write_names_the_path_given_not_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone").join("run.json");
+        let e = write_atomic(&path, b"{}").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{}: cannot write: ", path.display())),
+            "{text}"
+        );
+        assert!(!text.contains(".anmin-"), "{text}");
+        assert_eq!(e.exit_code(), 1);
     }
 }

@@ -118,7 +118,7 @@ pub fn render_svg(curves: &Curves, title: &FigureTitle) -> Result<String> {
 /// Renders the figure and writes it to `path` atomically.
 pub fn write_svg(path: &Path, curves: &Curves, title: &FigureTitle) -> Result<()> {
     let svg = render_svg(curves, title)?;
-    crate::report::write_atomic(path, svg.as_bytes())
+    crate::outputs::write_atomic(path, svg.as_bytes())
 }
 
 fn draw_figure(root: &Area, curves: &Curves, title: &FigureTitle) -> DrawResult<()> {

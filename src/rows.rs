@@ -18,12 +18,24 @@ const WAVE: usize = 16;
 pub fn fold_row_blocks<T: Send, A>(
     n: usize,
     par: Par,
+    acc: A,
+    map: impl Fn(usize, usize) -> T + Sync,
+    fold: impl FnMut(&mut A, T),
+) -> A {
+    fold_blocks(n, ROW_BLOCK, par, acc, map, fold)
+}
+
+/// [`fold_row_blocks`] with blocks of `block_rows` rows.
+pub fn fold_blocks<T: Send, A>(
+    n: usize,
+    block_rows: usize,
+    par: Par,
     mut acc: A,
     map: impl Fn(usize, usize) -> T + Sync,
     mut fold: impl FnMut(&mut A, T),
 ) -> A {
-    let starts: Vec<usize> = (0..n).step_by(ROW_BLOCK).collect();
-    let block = |&start: &usize| map(start, ROW_BLOCK.min(n - start));
+    let starts: Vec<usize> = (0..n).step_by(block_rows.max(1)).collect();
+    let block = |&start: &usize| map(start, block_rows.min(n - start));
     for wave in starts.chunks(WAVE) {
         let results: Vec<T> = match par {
             Par::Seq => wave.iter().map(block).collect(),

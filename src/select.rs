@@ -16,9 +16,18 @@ use faer::Par;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Samples;
+use crate::history::{HistoryEntry, StopReason};
 use crate::model::Network;
 use crate::optim::{self, Clock, Limits, Observer, OptimizerSpec, Penalty, RunOutcome, Sets};
-use crate::report::{HistoryEntry, StopReason};
+
+/// The optimizer a path runs, the limits of the whole path (time, interruption; not
+/// `max_iters`, see [`PathSettings::stage_steps`]) and the threads.
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    pub spec: &'a OptimizerSpec,
+    pub limits: Limits<'a>,
+    pub par: Par,
+}
 
 /// The penalty path and its stopping rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,14 +142,13 @@ impl Selection {
 /// network `net` on the rows `fit`, early-stopping on `val`. `limits` bound the whole path
 /// (time, interruption); `limits.max_iters` is not used (see `settings.stage_steps`).
 pub fn select(
-    spec: &OptimizerSpec,
+    run: &Run<'_>,
     net: Network,
     (fit, val): (&Samples, &Samples),
     settings: &PathSettings,
-    limits: Limits,
-    par: Par,
     observer: &mut dyn Observer,
 ) -> Selection {
+    let Run { spec, limits, par } = *run;
     let started = Instant::now();
     let net = optim::initial_network(net, fit, par);
     let sets = Sets {
@@ -240,14 +248,13 @@ pub fn select(
 /// include it. The history numbers steps continuously across the λ; `limits.max_iters` is
 /// not used.
 pub fn refit(
-    spec: &OptimizerSpec,
+    run: &Run<'_>,
     net: Network,
     sets: Sets<'_>,
     selection: &Selection,
-    limits: Limits,
-    par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
+    let Run { spec, limits, par } = *run;
     let schedule = selection.schedule();
     let started = Instant::now();
 

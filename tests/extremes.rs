@@ -1,5 +1,5 @@
 //! Numerical extremes through the real training code: the same preprocessing, initial
-//! network, training loop and report the CLI uses (`train_dataset`), on data at the edges of
+//! network, training loop and report the CLI uses (the library's `Trainer`), on data at the edges of
 //! what f64 and the model can take, with every ANMIN variant and, more briefly, the gradient
 //! baselines. Every run must finish without a panic and without a NaN or infinity anywhere:
 //! history, final and best entries, per-output metrics, solver facts, parameters, the
@@ -13,14 +13,13 @@ use anmin::DataError;
 use anmin::aggregate::Metric;
 use anmin::cli::{Cli, Command, TrainArgs};
 use anmin::commands::predict::predict_table;
-use anmin::commands::train::{Trained, resolve_optimizer, train_dataset};
+use anmin::commands::train::request;
 use anmin::data::{ColumnChoice, Dataset, Table, random_split};
 use anmin::metrics::Metrics;
 use anmin::model::SavedModel;
-use anmin::optim::Silent;
 use anmin::report::{HistoryEntry, RunReport, StopReason, Undefined};
+use anmin::train::{Trained, Trainer};
 use clap::Parser;
-use faer::Par;
 use serde_json::Value;
 
 mod common;
@@ -46,8 +45,8 @@ fn dataset(csv: &str, args: &TrainArgs) -> Dataset {
 fn train(csv: &str, flags: &[&str]) -> anmin::Result<(Dataset, Trained)> {
     let args = train_args(flags);
     let data = dataset(csv, &args);
-    let (spec, limits) = resolve_optimizer(&args).expect("optimizer flags");
-    let trained = train_dataset(&data, &args, &spec, limits, Par::Seq, &mut Silent)?;
+    let request = request(&args).expect("optimizer flags");
+    let trained = Trainer::new(&request).threads(1).run(&data)?;
     Ok((data, trained))
 }
 
@@ -237,7 +236,7 @@ fn assert_saved_model_predicts(csv: &str, data: &Dataset, trained: &Trained) {
         &trained.prepared.scaler,
         Value::Null,
     );
-    anmin::report::write_json(&path, &model).expect("model written");
+    anmin::outputs::write_json(&path, &model).expect("model written");
     let model = SavedModel::load(&path).expect("saved model is valid");
     let table = Table::parse("extreme.csv", csv.as_bytes(), None).expect("parses");
     let predictions = predict_table(&model, &table).expect("predicts the training file");

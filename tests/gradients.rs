@@ -4,12 +4,13 @@
 
 use anmin::data::Samples;
 use anmin::model::Network;
-use anmin::optim::adam::AdamConfig;
-use anmin::optim::gradient::{Objective, Params, Workspace, loss_and_grad};
-use anmin::optim::lbfgs::LbfgsConfig;
-use anmin::optim::minibatch::BatchConfig;
-use anmin::optim::sgd::SgdConfig;
-use anmin::optim::{self, Limits, OptimizerSpec, Silent, output_layer};
+use anmin::optim::anmin::output_layer;
+use anmin::optim::baselines::adam::AdamConfig;
+use anmin::optim::baselines::gradient::{Objective, Params, Workspace, loss_and_grad};
+use anmin::optim::baselines::lbfgs::LbfgsConfig;
+use anmin::optim::baselines::minibatch::BatchConfig;
+use anmin::optim::baselines::sgd::SgdConfig;
+use anmin::optim::{self, Limits, OptimizerSpec, Silent};
 use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};
 use faer::Par;

@@ -4,11 +4,12 @@
 
 mod common;
 
+use anmin::choice::Choice;
 use anmin::cli::GenTeacherArgs;
 use anmin::commands::gen_data::teacher_csv;
 use anmin::data::{self, ColumnChoice, Dataset, Samples, Table};
 use anmin::model::Network;
-use anmin::optim::a_sample::SampleMode;
+use anmin::optim::anmin::a_sample::SampleMode;
 use anmin::optim::anmin::{ASolver, Anmin, AnminConfig};
 use anmin::optim::{self, Limits, Optimizer, RunOutcome, Silent};
 use anmin::rng::{Stream, seeded};

@@ -39,6 +39,15 @@ fn teacher(n: usize, d: usize, seed: u64) -> Samples {
     }
 }
 
+/// The path of `spec` with a budget of 30 steps, on one thread.
+fn run(spec: &OptimizerSpec) -> select::Run<'_> {
+    select::Run {
+        spec,
+        limits: Limits::iters(30),
+        par: Par::Seq,
+    }
+}
+
 #[test]
 fn the_schedule_replays_the_chosen_network_exactly() {
     // The selection hands each λ's iterate on to the next and records how many steps it took;
@@ -50,12 +59,10 @@ fn the_schedule_replays_the_chosen_network_exactly() {
     let net = Network::random(5, 8, 1, 0.0, &mut seeded(3, Stream::Init));
     let settings = PathSettings::default_for(30);
     let selection = select::select(
-        &spec,
+        &run(&spec),
         net.clone(),
         (&fit, &val),
         &settings,
-        Limits::iters(30),
-        Par::Seq,
         &mut Silent,
     );
     assert!(
@@ -68,15 +75,7 @@ fn the_schedule_replays_the_chosen_network_exactly() {
         val: None,
         test: Some(&val),
     };
-    let replayed = select::refit(
-        &spec,
-        net,
-        sets,
-        &selection,
-        Limits::iters(30),
-        Par::Seq,
-        &mut Silent,
-    );
+    let replayed = select::refit(&run(&spec), net, sets, &selection, &mut Silent);
     assert_eq!(replayed.network, selection.network);
     assert_eq!(replayed.final_entry.iter, selection.steps());
     // The validation MSE the selection recorded is the replayed network's error on those rows.
@@ -98,15 +97,7 @@ fn the_chosen_point_has_the_lowest_validation_mse_of_the_path() {
     let spec = OptimizerSpec::Anmin(AnminConfig::default());
     let net = Network::random(5, 8, 1, 0.0, &mut seeded(6, Stream::Init));
     let settings = PathSettings::default_for(30);
-    let selection = select::select(
-        &spec,
-        net,
-        (&fit, &val),
-        &settings,
-        Limits::iters(30),
-        Par::Seq,
-        &mut Silent,
-    );
+    let selection = select::select(&run(&spec), net, (&fit, &val), &settings, &mut Silent);
     let chosen = selection.entry.val_mse.unwrap();
     assert!(chosen <= selection.start.val_mse.unwrap());
     for stage in &selection.stages {

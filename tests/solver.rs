@@ -4,9 +4,10 @@
 
 use anmin::data::Samples;
 use anmin::model::Network;
+use anmin::optim::anmin::line_search::StepRule;
 use anmin::optim::anmin::{Anmin, AnminConfig, Variant};
-use anmin::optim::line_search::StepRule;
-use anmin::optim::{self, Limits, Silent, a_system, output_layer};
+use anmin::optim::anmin::{a_cg, a_system, output_layer};
+use anmin::optim::{self, Limits, Silent};
 use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};
 use faer::Par;
@@ -424,8 +425,18 @@ fn conjugate_gradients_agree_with_cholesky() {
         net.a[(2, d)] = -50.0;
         let system = a_system::assemble(&net, &x, &y, Par::Seq);
         let exact = a_system::solve(system, &net.a, penalty, 1e-12, Par::Seq).unwrap();
-        let (cg, report) =
-            anmin::optim::a_cg::solve(&net, &x, &y, penalty, 1e-12, 1e-12, 500).unwrap();
+        let problem = |par| a_system::AProblem {
+            net: &net,
+            x: &x,
+            y: &y,
+            penalty,
+            rel_shift: 1e-12,
+            par,
+        };
+        let (cg, report) = a_cg::solve(&problem(Par::Seq), 1e-12, 500).unwrap();
+        // Threads split the products over blocks of rows; the sums are added in block order.
+        let (threaded, _) = a_cg::solve(&problem(Par::rayon(2)), 1e-12, 500).unwrap();
+        assert_eq!(cg.a, threaded.a, "bitwise the same on two threads");
         assert!(report.relative_residual <= 1e-12, "{report:?}");
         let err = (&cg.a - &exact.a).amax() / exact.a.amax();
         assert!(

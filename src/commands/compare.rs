@@ -13,15 +13,17 @@ use std::sync::mpsc;
 use serde_json::Value;
 
 use super::interrupt;
-use super::optimizer_flags::{check_applicable, kind_name, kind_names, resolve, restrict};
-use super::train::{config_json, train_dataset};
+use super::optimizer_flags::{check_applicable, kind_names, restrict};
+use super::train::{cli_config, train_dataset};
 use crate::aggregate::rows::EXECUTION_KEYS;
-use crate::cli::{CompareArgs, OptimizerKind, SplitArgs, TrainArgs};
+use crate::choice::Choice;
+use crate::cli::{CompareArgs, SplitArgs, TrainArgs};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
-use crate::optim::Silent;
+use crate::history::StopReason;
+use crate::optim::OptimizerKind;
 use crate::progress::RunsBar;
-use crate::report::{RunReport, StopReason};
+use crate::report::RunReport;
 
 /// The file beside `--out` that holds one finished run per line.
 pub fn runs_file(out: &Path) -> PathBuf {
@@ -129,7 +131,7 @@ fn run_pairs(
     done: &mut dyn FnMut(RunReport) -> Result<()>,
 ) -> Result<()> {
     let next = AtomicUsize::new(0);
-    let flag = interrupt::flag();
+    interrupt::flag();
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<Result<RunReport>>();
         for _ in 0..jobs.min(pairs.len()) {
@@ -145,17 +147,8 @@ fn run_pairs(
                         break;
                     };
                     let train_args = run_args(args, kind, seed, threads_per_run);
-                    let (spec, mut limits) = resolve(kind, &train_args.optim, seed);
-                    limits.interrupt = Some(flag);
-                    let par = super::parallelism(threads_per_run);
-                    let result =
-                        train_dataset(dataset, &train_args, &spec, limits, par, &mut Silent).map(
-                            |trained| {
-                                let mut report = trained.report;
-                                report.command = "compare".into();
-                                report
-                            },
-                        );
+                    let result = train_dataset(dataset, &train_args, "compare", None)
+                        .map(|trained| trained.report);
                     let failed = result.is_err();
                     if tx.send(result).is_err() || failed {
                         break;
@@ -198,7 +191,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     data::prepare_with_validation(
         &dataset,
         args.test_frac,
-        super::train::val_frac(&first)?,
+        super::train::request(&first)?.val_frac()?,
         0,
         None,
     )?;
@@ -236,7 +229,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let missing: Vec<(u64, OptimizerKind)> = wanted
         .iter()
         .copied()
-        .filter(|(seed, k)| !have.contains(&(*seed, kind_name(*k).to_owned())))
+        .filter(|(seed, k)| !have.contains(&(*seed, k.name().to_owned())))
         .collect();
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -261,7 +254,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
 
     // Deterministic order: optimizers as given, then seeds.
     let order = |r: &RunReport| {
-        let k = kinds.iter().position(|&k| kind_name(k) == r.optimizer);
+        let k = kinds.iter().position(|&k| k.name() == r.optimizer);
         (k, r.split.seed)
     };
     finished.sort_by_key(order);
@@ -304,13 +297,13 @@ fn previous_runs(
     for run in read_runs(path)? {
         let Some(&(seed, kind)) = wanted
             .iter()
-            .find(|(s, k)| *s == run.split.seed && kind_name(*k) == run.optimizer)
+            .find(|(s, k)| *s == run.split.seed && k.name() == run.optimizer)
         else {
             continue;
         };
         let train_args = run_args(args, kind, seed, 1);
-        let (spec, limits) = resolve(kind, &train_args.optim, seed);
-        let expected = comparable(&config_json(&train_args, &spec, &limits));
+        let request = super::train::request(&train_args)?;
+        let expected = comparable(&cli_config(&train_args, &request.config_json()));
         if comparable(&run.config) != expected {
             return Err(Error::usage(format!(
                 "{}: the run of {} with seed {seed} was made with other settings than this command's; \

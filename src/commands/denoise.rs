@@ -18,7 +18,7 @@ use crate::images::patches::{
 };
 use crate::images::raster::{RgbImage, figure_png};
 use crate::model::SavedModel;
-use crate::report;
+use crate::outputs;
 
 /// How a patch autoencoder's columns map to patch pixels.
 pub struct PatchModel {
@@ -124,7 +124,7 @@ pub fn run(args: &DenoiseArgs) -> Result<()> {
         .into_iter()
         .map(grayscale)
         .collect();
-    report::write_atomic(&args.out, &figure_png(&panels))?;
+    outputs::write_atomic(&args.out, &figure_png(&panels))?;
 
     let db = |v: f64| {
         if v.is_finite() {

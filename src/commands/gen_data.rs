@@ -12,7 +12,7 @@ use crate::images::patches::{
 };
 use crate::images::synthetic::{add_noise, clean_picture};
 use crate::images::{Image, center_x, center_y, edt};
-use crate::report;
+use crate::outputs;
 use crate::rng::{Stream, seeded};
 
 /// `anmin gen sdf|dae`.
@@ -46,7 +46,7 @@ pub fn sdf_csv(args: &GenSdfArgs) -> Result<String> {
 }
 
 fn gen_sdf(args: &GenSdfArgs) -> Result<()> {
-    report::write_atomic(&args.out, sdf_csv(args)?.as_bytes())
+    outputs::write_atomic(&args.out, sdf_csv(args)?.as_bytes())
 }
 
 /// The clean picture and its noisy copy that the flags describe.
@@ -100,7 +100,7 @@ pub fn dae_csv(args: &GenDaeArgs) -> Result<String> {
 }
 
 fn gen_dae(args: &GenDaeArgs) -> Result<()> {
-    report::write_atomic(&args.out, dae_csv(args)?.as_bytes())
+    outputs::write_atomic(&args.out, dae_csv(args)?.as_bytes())
 }
 
 /// The most values `gen teacher` writes (the CSV is built in memory: about 10 bytes a value).
@@ -156,7 +156,7 @@ fn gen_teacher(args: &GenTeacherArgs) -> Result<()> {
     let csv = teacher_csv(args)?;
     let gzip = args.out.extension().is_some_and(|e| e == "gz");
     if !gzip {
-        return report::write_atomic(&args.out, csv.as_bytes());
+        return outputs::write_atomic(&args.out, csv.as_bytes());
     }
     use flate2::{Compression, write::GzEncoder};
     use std::io::Write as _;
@@ -165,5 +165,5 @@ fn gen_teacher(args: &GenTeacherArgs) -> Result<()> {
         .write_all(csv.as_bytes())
         .and_then(|_| encoder.finish())
         .expect("compressing in memory");
-    report::write_atomic(&args.out, &compressed)
+    outputs::write_atomic(&args.out, &compressed)
 }

@@ -8,7 +8,7 @@ use clap_mangen::Man;
 
 use crate::cli::{Cli, ManArgs};
 use crate::error::Result;
-use crate::report;
+use crate::outputs;
 
 /// The file name of the top-level page in `man --dir`.
 pub const MAIN_PAGE: &str = "anmin.1";
@@ -52,7 +52,7 @@ pub fn run(args: &ManArgs) -> Result<()> {
             let mut written = String::new();
             for (name, page) in pages {
                 let path = dir.join(name);
-                report::write_atomic(&path, &page)?;
+                outputs::write_atomic(&path, &page)?;
                 written.push_str(&format!("{}\n", path.display()));
             }
             let _ = std::io::stdout().write_all(written.as_bytes());

@@ -12,8 +12,6 @@ pub mod render;
 pub mod summarize;
 pub mod train;
 
-use faer::Par;
-
 use crate::cli::{Cli, Command, DataArgs, GenCommand};
 use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, Source, Table};
 use crate::error::Result;
@@ -106,16 +104,4 @@ pub fn column_choice(data: &DataArgs) -> ColumnChoice {
     }
 }
 
-/// Parallelism for the linear algebra of one run: `threads` 0 means every core.
-pub fn parallelism(threads: usize) -> Par {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    if threads <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(threads)
-    }
-}
+pub use crate::train::parallelism;

@@ -1,103 +1,54 @@
-//! From optimizer flags to a resolved [`OptimizerSpec`]: each optimizer's defaults, and a clear
-//! error for a flag that does not apply rather than silently ignoring it.
+//! From optimizer flags to a [`TrainRequest`]. A flag applies to an optimizer exactly when
+//! that optimizer's config declares a setting of the flag's name (see
+//! [`crate::train::settings`]); a flag that applies to none of the chosen optimizers is
+//! rejected rather than ignored. No table of flags is kept here.
 
-use crate::cli::{OptimArgs, OptimizerKind, Ridge};
+use serde_json::{Map, Value};
+
+use crate::choice::Choice;
+use crate::cli::{NetArgs, OptimArgs, SplitArgs};
 use crate::error::{Error, Result};
-use crate::optim::adam::AdamConfig;
-use crate::optim::anmin::{AnminConfig, Variant};
-use crate::optim::lbfgs::LbfgsConfig;
-use crate::optim::minibatch::BatchConfig;
-use crate::optim::sgd::SgdConfig;
-use crate::optim::{Limits, OptimizerSpec};
+use crate::optim::OptimizerKind;
+use crate::train::{NetworkSettings, Ridge, SplitSettings, TrainRequest, settings};
 
-use OptimizerKind::{Adam, Anmin, AnminPlain, Lbfgs, Sgd};
+/// Flags every optimizer takes: they set the run, not one optimizer.
+const RUN_FLAGS: [&str; 2] = ["ridge", "max_seconds"];
 
-/// Each optimizer-specific flag, whether it was given, and the optimizers that take it.
-fn given_flags(args: &OptimArgs) -> Vec<(&'static str, bool, &'static [OptimizerKind])> {
-    vec![
-        ("--iters", args.iters.is_some(), &[Anmin, AnminPlain, Lbfgs]),
-        ("--epochs", args.epochs.is_some(), &[Sgd, Adam]),
-        ("--variant", args.variant.is_some(), &[Anmin, AnminPlain]),
-        ("--step", args.step.is_some(), &[Anmin]),
-        ("--refine", args.refine.is_some(), &[Anmin]),
-        ("--tol", args.tol.is_some(), &[Anmin, AnminPlain]),
-        ("--a-solver", args.a_solver.is_some(), &[Anmin, AnminPlain]),
-        ("--cg-tol", args.cg_tol.is_some(), &[Anmin, AnminPlain]),
-        (
-            "--a-sample-factor",
-            args.a_sample_factor.is_some(),
-            &[Anmin, AnminPlain],
-        ),
-        ("--a-sample", args.a_sample.is_some(), &[Anmin, AnminPlain]),
-        ("--lr", args.lr.is_some(), &[Sgd, Adam, Lbfgs]),
-        ("--momentum", args.momentum.is_some(), &[Sgd]),
-        ("--batch-size", args.batch_size.is_some(), &[Sgd, Adam]),
-        ("--history", args.history.is_some(), &[Lbfgs]),
-    ]
-}
-
-pub fn kind_name(kind: OptimizerKind) -> &'static str {
-    match kind {
-        Anmin => "anmin",
-        AnminPlain => "anmin-plain",
-        Sgd => "sgd",
-        Adam => "adam",
-        Lbfgs => "lbfgs",
-    }
-}
-
-/// `args` with every flag that `kind` does not take removed, so that a run of `kind` inside a
-/// comparison records exactly the settings `anmin train --optimizer kind` would.
-pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
-    let takes = |flag: &str| {
-        given_flags(args)
-            .iter()
-            .any(|(f, _, takers)| *f == flag && takers.contains(&kind))
+/// The optimizer flags that were given, by setting name (`a_solver` for `--a-solver`).
+fn given(args: &OptimArgs) -> Map<String, Value> {
+    let Value::Object(map) = serde_json::to_value(args).expect("flags serialize") else {
+        unreachable!("flags serialize as an object")
     };
-    OptimArgs {
-        iters: args.iters.filter(|_| takes("--iters")),
-        epochs: args.epochs.filter(|_| takes("--epochs")),
-        variant: args.variant.filter(|_| takes("--variant") && kind == Anmin),
-        step: args.step.filter(|_| takes("--step")),
-        refine: args.refine.filter(|_| takes("--refine")),
-        tol: args.tol.filter(|_| takes("--tol")),
-        a_solver: args.a_solver.filter(|_| takes("--a-solver")),
-        cg_tol: args.cg_tol.filter(|_| takes("--cg-tol")),
-        a_sample_factor: args.a_sample_factor.filter(|_| takes("--a-sample-factor")),
-        a_sample: args.a_sample.filter(|_| takes("--a-sample")),
-        ridge: args.ridge,
-        lr: args.lr.filter(|_| takes("--lr")),
-        momentum: args.momentum.filter(|_| takes("--momentum")),
-        batch_size: args.batch_size.filter(|_| takes("--batch-size")),
-        history: args.history.filter(|_| takes("--history")),
-        max_seconds: args.max_seconds,
-    }
+    map.into_iter()
+        .filter(|(name, value)| !value.is_null() && !RUN_FLAGS.contains(&name.as_str()))
+        .collect()
+}
+
+/// `--a-solver` for `a_solver`.
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
 }
 
 pub fn kind_names(kinds: &[OptimizerKind]) -> String {
-    kinds
-        .iter()
-        .map(|&k| kind_name(k))
-        .collect::<Vec<_>>()
-        .join(",")
+    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
 }
 
 /// Rejects flags that apply to none of `kinds`.
 pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()> {
-    for (flag, given, takers) in given_flags(args) {
-        if given && !kinds.iter().any(|k| takers.contains(k)) {
-            let chosen: Vec<&str> = kinds.iter().map(|&k| kind_name(k)).collect();
-            let takers: Vec<&str> = takers.iter().map(|&k| kind_name(k)).collect();
+    for name in given(args).keys() {
+        if !kinds.iter().any(|&k| settings::takes(k, name)) {
+            let takers: Vec<&str> = settings::takers(name).iter().map(|k| k.name()).collect();
             return Err(Error::usage(format!(
-                "{flag} does not apply to --optimizer {} (it applies to {})",
-                chosen.join(","),
+                "{} does not apply to --optimizer {} (it applies to {})",
+                flag(name),
+                kind_names(kinds),
                 takers.join(", ")
             )));
         }
     }
-    if kinds.contains(&AnminPlain)
-        && !kinds.contains(&Anmin)
-        && args.variant == Some(Variant::Safeguarded)
+    if kinds.contains(&OptimizerKind::AnminPlain)
+        && !kinds.contains(&OptimizerKind::Anmin)
+        && args.variant == Some(crate::optim::anmin::Variant::Safeguarded)
     {
         return Err(Error::usage(
             "--optimizer anmin-plain is the plain variant; it does not take --variant safeguarded",
@@ -106,72 +57,148 @@ pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()>
     Ok(())
 }
 
-/// The spec and limits of optimizer `kind` under `args`; flags `kind` does not take are
-/// ignored here (check them with [`check_applicable`]).
-pub fn resolve(kind: OptimizerKind, args: &OptimArgs, seed: u64) -> (OptimizerSpec, Limits) {
-    // `auto` starts from no penalty; the selection sets each λ of its path.
-    let ridge = args.ridge.and_then(Ridge::fixed).unwrap_or(0.0);
-    let batch = BatchConfig {
-        batch_size: args.batch_size.unwrap_or(32),
-        ridge,
-        seed,
-        freeze_hidden: false,
+/// `args` with every flag that `kind` does not take removed, so that a run of `kind` inside a
+/// comparison records exactly the settings `anmin train --optimizer kind` would. `--variant`
+/// belongs to `anmin` alone (`anmin-plain` is its plain variant).
+pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
+    let Value::Object(mut map) = serde_json::to_value(args).expect("flags serialize") else {
+        unreachable!("flags serialize as an object")
     };
-    let epochs = args.epochs.unwrap_or(300);
-    let (spec, max_iters) = match kind {
-        Anmin | AnminPlain => {
-            let defaults = AnminConfig::default();
-            let variant = if kind == AnminPlain {
-                Variant::Plain
-            } else {
-                args.variant.unwrap_or(defaults.variant)
-            };
-            let cfg = AnminConfig {
-                variant,
-                step: args.step.unwrap_or(defaults.step),
-                refine: args.refine.unwrap_or(defaults.refine),
-                tol: args.tol.unwrap_or(defaults.tol),
-                ridge,
-                a_solver: args.a_solver.unwrap_or(defaults.a_solver),
-                cg_tol: args.cg_tol.unwrap_or(defaults.cg_tol),
-                a_sample_factor: args.a_sample_factor.unwrap_or(defaults.a_sample_factor),
-                a_sample: args.a_sample.unwrap_or(defaults.a_sample),
-                seed,
-                ..defaults
-            };
-            (OptimizerSpec::Anmin(cfg), args.iters.unwrap_or(30))
+    for (name, value) in map.iter_mut() {
+        let variant_elsewhere = name == "variant" && kind != OptimizerKind::Anmin;
+        let kept = RUN_FLAGS.contains(&name.as_str()) || settings::takes(kind, name);
+        if !kept || variant_elsewhere {
+            *value = Value::Null;
         }
-        Sgd => (
-            OptimizerSpec::Sgd {
-                rule: SgdConfig {
-                    lr: args.lr.unwrap_or(1e-3),
-                    momentum: args.momentum.unwrap_or(0.9),
-                },
-                batch,
-            },
-            epochs,
-        ),
-        Adam => (
-            OptimizerSpec::Adam {
-                rule: AdamConfig::with_lr(args.lr.unwrap_or(1e-3)),
-                batch,
-            },
-            epochs,
-        ),
-        Lbfgs => (
-            OptimizerSpec::Lbfgs(LbfgsConfig::new(
-                args.lr.unwrap_or(1.0),
-                args.history.unwrap_or(10),
-                ridge,
-            )),
-            args.iters.unwrap_or(100),
-        ),
-    };
-    let limits = Limits {
-        max_iters,
+    }
+    serde_json::from_value(Value::Object(map)).expect("flags deserialize")
+}
+
+/// The run of optimizer `kind` that the flags describe; flags `kind` does not take are
+/// ignored here (check them with [`check_applicable`]).
+pub fn request(
+    kind: OptimizerKind,
+    args: &OptimArgs,
+    (split, net): (&SplitArgs, &NetArgs),
+) -> Result<TrainRequest> {
+    let given: Map<String, Value> = given(args)
+        .into_iter()
+        .filter(|(name, _)| settings::takes(kind, name))
+        .collect();
+    let request = TrainRequest {
+        split: SplitSettings {
+            test_frac: split.test_frac,
+            seed: split.seed,
+            val_frac: split.val_frac,
+            clip: split.clip,
+        },
+        network: NetworkSettings {
+            hidden: net.hidden,
+            alpha: net.alpha,
+        },
+        ridge: args.ridge.unwrap_or(Ridge::Fixed(0.0)),
         max_seconds: args.max_seconds,
-        interrupt: None,
-        patience: None,
+        ..TrainRequest::with_settings(kind, &given)?
     };
-    (spec, limits)
+    request.check()?;
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn train_args(flags: &[&str]) -> crate::cli::TrainArgs {
+        let argv = ["anmin", "train"].iter().chain(flags);
+        match Cli::parse_from(argv).command {
+            crate::cli::Command::Train(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Every `[default: …]` the help of an optimizer flag states is the default in effect.
+    #[test]
+    fn the_help_states_the_defaults_in_effect() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let train = command.find_subcommand("train").unwrap();
+        let mut checked = 0;
+        for arg in train.get_arguments() {
+            let Some(help) = arg.get_help().map(|h| h.to_string()) else {
+                continue;
+            };
+            let name = arg.get_id().as_str().to_owned();
+            for kind in OptimizerKind::ALL {
+                let label = kind.name().to_uppercase();
+                let Some(stated) = stated_default(&help, &label) else {
+                    continue;
+                };
+                let actual = if name == settings::budget_name(*kind) {
+                    Value::from(kind.default_steps())
+                } else {
+                    match settings::defaults(*kind).get(&name) {
+                        Some(v) => v.clone(),
+                        None => continue,
+                    }
+                };
+                assert_eq!(
+                    normalize(&stated),
+                    normalize(&actual.to_string().replace('"', "")),
+                    "--{name} for {label}: help says {stated}, default is {actual}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} defaults found in the help");
+    }
+
+    /// The value the help states for `kind` (`[default: 1e-3]` when it names no optimizer or
+    /// only this one; `SGD/ADAM [default: …]` where each optimizer is named).
+    fn stated_default(help: &str, kind: &str) -> Option<String> {
+        let defaults: Vec<(usize, &str)> = help.match_indices("[default: ").collect();
+        match defaults.as_slice() {
+            [] => None,
+            [(i, _)] => {
+                let rest = &help[i + 10..];
+                let value = &rest[..rest.find(']')?];
+                let named_others = ["ANMIN", "SGD", "ADAM", "LBFGS"]
+                    .iter()
+                    .filter(|k| help.contains(*k))
+                    .count();
+                let value = value.split(':').next()?.trim();
+                (named_others == 0 || help.contains(kind)).then(|| value.to_owned())
+            }
+            many => many.iter().find_map(|(i, _)| {
+                let before = &help[..*i];
+                let label = before.rfind([',', ':', '('])?;
+                before[label..].contains(kind).then(|| {
+                    let rest = &help[i + 10..];
+                    rest[..rest.find(']').unwrap()].trim().to_owned()
+                })
+            }),
+        }
+    }
+
+    fn normalize(v: &str) -> String {
+        match v.parse::<f64>() {
+            Ok(x) => format!("{x:e}"),
+            Err(_) => v.to_lowercase(),
+        }
+    }
+
+    #[test]
+    fn flags_apply_where_the_configs_declare_them() {
+        let args = train_args(&["--lr", "0.01"]);
+        let e = check_applicable(&args.optim, &[OptimizerKind::Anmin]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--lr does not apply to --optimizer anmin (it applies to sgd, adam, lbfgs)"
+        );
+        check_applicable(&args.optim, &[OptimizerKind::Anmin, OptimizerKind::Adam]).unwrap();
+        let restricted = restrict(&args.optim, OptimizerKind::Anmin);
+        assert_eq!(restricted.lr, None);
+        assert_eq!(restrict(&args.optim, OptimizerKind::Sgd).lr, Some(0.01));
+    }
 }

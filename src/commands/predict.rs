@@ -7,7 +7,7 @@ use crate::data::{Samples, Source, Table};
 use crate::error::{DataError, Error, Result};
 use crate::metrics;
 use crate::model::SavedModel;
-use crate::report;
+use crate::outputs;
 
 /// Predictions for every row of a table, in order, plus metrics when the table has the
 /// model's target columns.
@@ -164,7 +164,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let summary = (!summary.is_empty()).then_some(summary);
     match &args.out {
         Some(path) => {
-            report::write_atomic(path, csv.as_bytes())?;
+            outputs::write_atomic(path, csv.as_bytes())?;
             if let Some(s) = summary {
                 let _ = std::io::stdout().write_all(s.as_bytes());
             }

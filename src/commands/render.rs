@@ -14,7 +14,7 @@ use crate::images::measures::{inside_iou, mean_squared_difference};
 use crate::images::raster::{RgbImage, figure_png};
 use crate::images::{Image, center_x, center_y, pixel_at};
 use crate::model::SavedModel;
-use crate::report;
+use crate::outputs;
 
 /// `anmin render`.
 pub fn run(args: &RenderArgs) -> Result<()> {
@@ -35,7 +35,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .iter()
         .map(|field| diverging_with_contour(field, scale))
         .collect();
-    report::write_atomic(&args.out, &figure_png(&panels))?;
+    outputs::write_atomic(&args.out, &figure_png(&panels))?;
 
     let (min, max) = predicted
         .values

@@ -14,7 +14,7 @@ use crate::cli::SummarizeArgs;
 use crate::error::{DataError, Error, Result};
 use crate::outputs;
 use crate::plot::{self, FigureTitle};
-use crate::report::{self, RunReport};
+use crate::report::RunReport;
 
 /// A run read from a file, with the file it came from.
 pub struct RunFile {
@@ -259,10 +259,10 @@ pub fn publish(
     // follows it.
     let written = outputs::first_error(
         [
-            out.map(|path| report::write_json(path, &summary)),
+            out.map(|path| outputs::write_json(path, &summary)),
             plot_path
                 .zip(svg)
-                .map(|(path, svg)| report::write_atomic(path, svg.as_bytes())),
+                .map(|(path, svg)| outputs::write_atomic(path, svg.as_bytes())),
         ]
         .into_iter()
         .flatten(),

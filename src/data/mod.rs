@@ -1,6 +1,7 @@
 //! The data pipeline: CSV text → [`Table`] → [`Dataset`] (encoded numbers) → split and
 //! standardized [`Samples`] for training.
 
+pub mod arrays;
 pub mod cell;
 pub mod encode;
 pub mod input;
@@ -11,6 +12,7 @@ pub mod table;
 
 use nalgebra::DMatrix;
 
+pub use arrays::{Layout, MatrixRef};
 pub use cell::{Cell, is_missing};
 pub use encode::{ColumnChoice, Dataset, Encoding, InputColumn};
 pub use input::Source;

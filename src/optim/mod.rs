@@ -4,20 +4,8 @@
 //! iteration) on the network. [`train`] owns everything else: the common initial network,
 //! timing, metrics, the history, the best iterate, stopping, and progress reporting.
 
-pub mod a_cg;
-pub mod a_dual;
-pub mod a_sample;
-pub mod a_system;
-pub mod adam;
 pub mod anmin;
-pub mod gradient;
-pub mod lbfgs;
-pub mod line_search;
-pub mod minibatch;
-pub mod output_layer;
-pub mod pair_gram;
-pub mod residual;
-pub mod sgd;
+pub mod baselines;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,9 +13,9 @@ use std::time::{Duration, Instant};
 use faer::Par;
 
 use crate::data::Samples;
+use crate::history::{HistoryEntry, StopReason};
 use crate::metrics::{self, Metrics};
 use crate::model::Network;
-use crate::report::{HistoryEntry, StopReason};
 
 /// The L2 penalty in target units. `--ridge λ` is relative (scale-free): the objective is
 ///
@@ -50,7 +38,7 @@ pub struct Penalty {
 impl Penalty {
     /// The penalty of relative weight `lambda` for training targets `y`.
     pub fn relative(lambda: f64, y: &nalgebra::DMatrix<f64>) -> Penalty {
-        let sigma = gradient::TargetScale::fit(y).scale;
+        let sigma = baselines::gradient::TargetScale::fit(y).scale;
         Penalty {
             a: lambda * sigma * sigma,
             b: lambda,
@@ -78,9 +66,6 @@ pub enum StepStatus {
 
 /// One optimization method. Implementations keep whatever state they need between steps.
 pub trait Optimizer {
-    /// The name used in the run JSON and on the command line.
-    fn name(&self) -> &'static str;
-
     /// Prepares for training from the (common) initial network.
     fn init(&mut self, net: &mut Network, train: &Samples);
 
@@ -93,6 +78,61 @@ pub trait Optimizer {
     }
 }
 
+/// The optimizers, each named once (in the run JSON, on the command line, in Python).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    Anmin,
+    AnminPlain,
+    Sgd,
+    Adam,
+    Lbfgs,
+}
+
+crate::choice!(OptimizerKind {
+    Anmin => ("anmin", "ANMIN (the variant is chosen with --variant)"),
+    AnminPlain => ("anmin-plain", "ANMIN with the paper's plain iteration (same as --optimizer anmin --variant plain)"),
+    Sgd => ("sgd", "Mini-batch SGD with momentum (PyTorch semantics)"),
+    Adam => ("adam", "Mini-batch Adam (PyTorch semantics)"),
+    Lbfgs => ("lbfgs", "Full-batch L-BFGS with a strong-Wolfe line search (PyTorch semantics)"),
+});
+
+impl OptimizerKind {
+    /// The steps a run takes unless told otherwise: ANMIN iterations, epochs of SGD and
+    /// Adam, LBFGS outer iterations. The only place these defaults are written.
+    pub fn default_steps(self) -> usize {
+        match self {
+            OptimizerKind::Anmin | OptimizerKind::AnminPlain => 30,
+            OptimizerKind::Sgd | OptimizerKind::Adam => 300,
+            OptimizerKind::Lbfgs => 100,
+        }
+    }
+
+    /// The optimizer with every setting at its default (each from its config's `Default`).
+    pub fn default_spec(self) -> OptimizerSpec {
+        use baselines::{adam::AdamConfig, lbfgs::LbfgsConfig, sgd::SgdConfig};
+        let batch = baselines::minibatch::BatchConfig::default();
+        match self {
+            OptimizerKind::Anmin => OptimizerSpec::Anmin(anmin::AnminConfig::default()),
+            OptimizerKind::AnminPlain => OptimizerSpec::Anmin(anmin::AnminConfig {
+                variant: anmin::Variant::Plain,
+                ..anmin::AnminConfig::default()
+            }),
+            OptimizerKind::Sgd => OptimizerSpec::Sgd {
+                rule: SgdConfig::default(),
+                batch,
+            },
+            OptimizerKind::Adam => OptimizerSpec::Adam {
+                rule: AdamConfig::default(),
+                batch,
+            },
+            OptimizerKind::Lbfgs => OptimizerSpec::Lbfgs(LbfgsConfig::default()),
+        }
+    }
+}
+
 /// A fully resolved choice of optimizer and its settings.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(untagged)]
@@ -100,30 +140,29 @@ pub enum OptimizerSpec {
     Anmin(anmin::AnminConfig),
     Sgd {
         #[serde(flatten)]
-        rule: sgd::SgdConfig,
+        rule: baselines::sgd::SgdConfig,
         #[serde(flatten)]
-        batch: minibatch::BatchConfig,
+        batch: baselines::minibatch::BatchConfig,
     },
     Adam {
         #[serde(flatten)]
-        rule: adam::AdamConfig,
+        rule: baselines::adam::AdamConfig,
         #[serde(flatten)]
-        batch: minibatch::BatchConfig,
+        batch: baselines::minibatch::BatchConfig,
     },
-    Lbfgs(lbfgs::LbfgsConfig),
+    Lbfgs(baselines::lbfgs::LbfgsConfig),
 }
 
 impl OptimizerSpec {
     pub fn build(&self, par: Par) -> Box<dyn Optimizer> {
+        use baselines::{adam::Adam, lbfgs::Lbfgs, minibatch::MiniBatch, sgd::Sgd};
         match self {
             OptimizerSpec::Anmin(cfg) => Box::new(anmin::Anmin::new(*cfg, par)),
-            OptimizerSpec::Sgd { rule, batch } => {
-                Box::new(minibatch::MiniBatch::new(sgd::Sgd::new(*rule), *batch))
-            }
+            OptimizerSpec::Sgd { rule, batch } => Box::new(MiniBatch::new(Sgd::new(*rule), *batch)),
             OptimizerSpec::Adam { rule, batch } => {
-                Box::new(minibatch::MiniBatch::new(adam::Adam::new(*rule), *batch))
+                Box::new(MiniBatch::new(Adam::new(*rule), *batch))
             }
-            OptimizerSpec::Lbfgs(cfg) => Box::new(lbfgs::Lbfgs::new(*cfg)),
+            OptimizerSpec::Lbfgs(cfg) => Box::new(Lbfgs::new(*cfg)),
         }
     }
 
@@ -140,33 +179,73 @@ impl OptimizerSpec {
         spec
     }
 
+    /// The same optimizer seeded with `seed` (ANMIN's row samples, the mini-batch shuffles).
+    pub fn with_seed(&self, seed: u64) -> OptimizerSpec {
+        let mut spec = self.clone();
+        match &mut spec {
+            OptimizerSpec::Anmin(cfg) => cfg.seed = seed,
+            OptimizerSpec::Sgd { batch, .. } | OptimizerSpec::Adam { batch, .. } => {
+                batch.seed = seed
+            }
+            OptimizerSpec::Lbfgs(_) => {}
+        }
+        spec
+    }
+
+    /// Which optimizer this is.
+    pub fn kind(&self) -> OptimizerKind {
+        match self {
+            OptimizerSpec::Anmin(cfg) if cfg.variant == anmin::Variant::Plain => {
+                OptimizerKind::AnminPlain
+            }
+            OptimizerSpec::Anmin(_) => OptimizerKind::Anmin,
+            OptimizerSpec::Sgd { .. } => OptimizerKind::Sgd,
+            OptimizerSpec::Adam { .. } => OptimizerKind::Adam,
+            OptimizerSpec::Lbfgs(_) => OptimizerKind::Lbfgs,
+        }
+    }
+
     /// The name in run reports.
     pub fn name(&self) -> &'static str {
+        crate::choice::Choice::name(self.kind())
+    }
+
+    /// Rejects settings no optimizer can run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
         match self {
-            OptimizerSpec::Anmin(cfg) => cfg.variant.optimizer_name(),
-            OptimizerSpec::Sgd { .. } => "sgd",
-            OptimizerSpec::Adam { .. } => "adam",
-            OptimizerSpec::Lbfgs(_) => "lbfgs",
+            OptimizerSpec::Anmin(cfg) => cfg.check(),
+            OptimizerSpec::Sgd { rule, batch } => rule.check().and(batch.check()),
+            OptimizerSpec::Adam { rule, batch } => rule.check().and(batch.check()),
+            OptimizerSpec::Lbfgs(cfg) => cfg.check(),
         }
+    }
+}
+
+/// `Err` naming `name` unless `ok`.
+pub(crate) fn require(ok: bool, name: &str, what: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name} {what}"))
     }
 }
 
 /// When the loop stops, besides convergence and divergence.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Limits {
+pub struct Limits<'a> {
     pub max_iters: usize,
     pub max_seconds: Option<f64>,
     /// Set (e.g. by a SIGINT handler) to stop after the current step with reason
     /// `interrupted`.
-    pub interrupt: Option<&'static AtomicBool>,
+    pub interrupt: Option<&'a AtomicBool>,
     /// With a validation set: stop (reason `patience`) after this many steps without a lower
     /// validation MSE.
     pub patience: Option<usize>,
 }
 
-impl Limits {
+impl Limits<'_> {
     /// At most `max_iters` steps, no other limit.
-    pub fn iters(max_iters: usize) -> Limits {
+    pub fn iters(max_iters: usize) -> Limits<'static> {
         Limits {
             max_iters,
             ..Limits::default()
@@ -216,7 +295,7 @@ pub struct RunOutcome {
 /// The network every optimizer starts from for a given random hidden layer: the output layer
 /// fitted by least squares (a B-step without penalty).
 pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
-    let fit = output_layer::fit_network(&net, &train.x, &train.y, 0.0, par, false);
+    let fit = anmin::output_layer::fit_network(&net, &train.x, &train.y, 0.0, par, false);
     net.b = fit.b;
     net.b0 = fit.b0;
     net
@@ -278,7 +357,7 @@ pub fn train(
     net: Network,
     train: &Samples,
     test: Option<&Samples>,
-    limits: Limits,
+    limits: Limits<'_>,
     par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
@@ -296,7 +375,7 @@ pub fn train_with_validation(
     opt: &mut dyn Optimizer,
     net: Network,
     sets: Sets<'_>,
-    limits: Limits,
+    limits: Limits<'_>,
     par: Par,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
@@ -325,7 +404,7 @@ pub fn continue_training(
     mut net: Network,
     sets: Sets<'_>,
     clock: Clock,
-    limits: Limits,
+    limits: Limits<'_>,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
     let Sets { train, val, test } = sets;

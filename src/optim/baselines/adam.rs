@@ -4,7 +4,8 @@
 use super::gradient::Params;
 use super::minibatch::UpdateRule;
 
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AdamConfig {
     pub lr: f64,
     pub beta1: f64,
@@ -12,15 +13,46 @@ pub struct AdamConfig {
     pub eps: f64,
 }
 
-impl AdamConfig {
-    /// PyTorch's defaults for the moments and ε.
-    pub fn with_lr(lr: f64) -> AdamConfig {
+/// PyTorch's defaults.
+impl Default for AdamConfig {
+    fn default() -> Self {
         AdamConfig {
-            lr,
+            lr: 1e-3,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
         }
+    }
+}
+
+impl AdamConfig {
+    /// PyTorch's defaults for the moments and ε, with learning rate `lr`.
+    pub fn with_lr(lr: f64) -> AdamConfig {
+        AdamConfig {
+            lr,
+            ..AdamConfig::default()
+        }
+    }
+
+    /// Rejects settings Adam cannot run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::optim::require;
+        require(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "lr",
+            "must be positive",
+        )?;
+        require(
+            (0.0..1.0).contains(&self.beta1),
+            "beta1",
+            "must be in [0, 1)",
+        )?;
+        require(
+            (0.0..1.0).contains(&self.beta2),
+            "beta2",
+            "must be in [0, 1)",
+        )?;
+        require(self.eps > 0.0, "eps", "must be positive")
     }
 }
 
@@ -41,10 +73,6 @@ impl Adam {
 }
 
 impl UpdateRule for Adam {
-    fn name(&self) -> &'static str {
-        "adam"
-    }
-
     fn update(&mut self, params: &mut Params, grad: &Params) {
         self.step += 1;
         let step_size = self.cfg.lr / (1.0 - self.cfg.beta1.powi(self.step));

@@ -336,6 +336,19 @@ pub struct AStep {
     pub factor: Option<Mat<f64>>,
 }
 
+/// One A-step's problem, the same for every solver: the network whose pattern and output
+/// layer are held fixed, the training rows, the ridge weight added to the system's diagonal
+/// (in the system's own units), the relative proximal shift, and the threads.
+#[derive(Clone, Copy)]
+pub struct AProblem<'a> {
+    pub net: &'a Network,
+    pub x: &'a DMatrix<f64>,
+    pub y: &'a DMatrix<f64>,
+    pub penalty: f64,
+    pub rel_shift: f64,
+    pub par: Par,
+}
+
 /// Solves `system` + `penalty`·I for the hidden weights, with a proximal shift of relative
 /// size `rel_shift` toward the current weights (see [`solve_psd_shifted`]). None when the
 /// system is not finite.

@@ -4,7 +4,7 @@
 //!
 //! Gradient methods' learning rates depend on the scale of the target, so they work on
 //! y_s = (y − μ)/σ with μ the per-output training mean and σ one common scale (the root mean
-//! of the outputs' training variances). The penalty is scale-free (see [`super::Penalty`]), so
+//! of the outputs' training variances). The penalty is scale-free (see [`crate::optim::Penalty`]), so
 //! the internal objective is exactly the original one divided by σ²:
 //!
 //! ```text
@@ -145,7 +145,7 @@ pub struct Objective {
 }
 
 impl Objective {
-    /// `ridge` is the relative penalty λ of [`super::Penalty`]: in standardized target units
+    /// `ridge` is the relative penalty λ of [`crate::optim::Penalty`]: in standardized target units
     /// it weighs both layers alike.
     pub fn new(alpha: f64, ridge: f64) -> Objective {
         Objective {

@@ -1,5 +1,5 @@
-//! ANMIN: alternate an exact A-step (Theorem 1, see [`super::a_system`]) with an exact
-//! least-squares B-step ([`super::output_layer`]).
+//! ANMIN: alternate an exact A-step (Theorem 1, see [`a_system`]) with an exact
+//! least-squares B-step ([`output_layer`]).
 //!
 //! The paper's plain iteration accepts every A-step; when many activations flip, the true loss
 //! can rise and oscillate. The safeguarded variant (default) backtracks along the A-step,
@@ -11,14 +11,26 @@ use faer::Par;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use super::a_sample::{RowSample, SampleMode};
-use super::line_search::{self, StepRule};
-use super::{Optimizer, Penalty, StepStatus, a_cg, a_dual, a_system, output_layer};
+pub mod a_cg;
+pub mod a_dual;
+pub mod a_sample;
+pub mod a_system;
+pub mod line_search;
+pub mod output_layer;
+pub mod pair_gram;
+pub mod policy;
+pub mod residual;
+
+use crate::choice::Choice;
 use crate::data::Samples;
 use crate::model::Network;
+use crate::optim::{Optimizer, Penalty, StepStatus};
+use a_sample::{RowSample, SampleMode};
+use line_search::StepRule;
+pub use policy::{ASolver, ProblemSize};
 
 /// Which ANMIN iteration to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
     /// Backtracking on the A-step so that the training loss never increases.
@@ -27,114 +39,20 @@ pub enum Variant {
     Plain,
 }
 
-impl Variant {
-    /// The optimizer name of this variant in reports and on the command line.
-    pub fn optimizer_name(self) -> &'static str {
-        match self {
-            Variant::Safeguarded => "anmin",
-            Variant::Plain => "anmin-plain",
-        }
-    }
-}
-
-/// How the A-step's linear system is solved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum ASolver {
-    /// By size: dual when there are fewer residuals n·k than hidden weights h(d+1) and it is
-    /// cheaper; sampled when n exceeds 4 samples' worth of rows and assembling the system
-    /// would cost far more than a pass over the data; Cholesky while the h(d+1)-square matrix
-    /// fits in 1 GiB; conjugate gradients above.
-    Auto,
-    /// Assemble the h(d+1) × h(d+1) matrix and factor it: exact, O((h(d+1))²) memory.
-    Cholesky,
-    /// Matrix-free preconditioned conjugate gradients, warm-started from the current A.
-    Cg,
-    /// The exact dual form: an (n·k)-square system, for wide data (n·k < h(d+1)).
-    Dual,
-    /// The system of a random sample of rows (--a-sample-factor × h(d+1)) with the gradient
-    /// on all rows, for tall data; the line search on all rows keeps the loss monotone.
-    Sampled,
-}
-
-/// Above this many hidden weights `auto` switches to conjugate gradients: the p × p matrix
-/// would exceed 1 GiB. Below it Cholesky is also the faster solver in our measurements: the
-/// A-systems are ill-conditioned, and Jacobi-preconditioned CG needs hundreds of iterations (each about
-/// 4·n·p flops) per A-step, which costs as much as the n·p² assembly even at p ≈ 3500.
-pub const AUTO_CG_ABOVE: usize = 11585;
-
-/// `auto` samples rows when there are more than this many samples' worth of them...
-pub const AUTO_SAMPLE_ABOVE: usize = 4;
-
-/// ...and when assembling the A-system costs this many times a pass over the data. Per row,
-/// the assembly costs p² = (h(d+1))² flops and the passes every iteration makes anyway
-/// (forward pass and B-step) about h(2(d+1) + h): their ratio does not depend on n. Sampling
-/// pays where the assembly dominates: 190 times at d = 16, h = 64 (a 1M-row teacher: about
-/// 40 times faster per iteration); not at 8 times (the image experiment's shape decoder,
-/// 16384 rows, d = 2, h = 64, where the exact A-step was both faster and deeper, measured).
-const AUTO_SAMPLE_WHEN_ASSEMBLY_COSTS: usize = 32;
-
-/// `auto` uses the dual form only while its (n·k)-square matrix fits in 1 GiB.
-const AUTO_DUAL_MAX: usize = 11585;
-
-/// The sizes that choose a solver.
-#[derive(Debug, Clone, Copy)]
-pub struct ProblemSize {
-    /// Training samples n.
-    pub rows: usize,
-    pub hidden: usize,
-    /// Inputs per sample, d + 1.
-    pub d_aug: usize,
-    pub outputs: usize,
-}
-
-impl ASolver {
-    /// The solver actually used for a problem of `size` when a sampled A-step would assemble
-    /// `sample_rows` rows.
-    pub fn resolve(self, size: ProblemSize, sample_rows: usize) -> ASolver {
-        let ProblemSize {
-            rows: n,
-            hidden: h,
-            d_aug: d1,
-            outputs: k,
-        } = size;
-        let p = h * d1;
-        let primal = n as f64 * (p as f64).powi(2) + (p as f64).powi(3) / 3.0;
-        let dual_fits = n * k < p && n * k <= AUTO_DUAL_MAX;
-        match self {
-            ASolver::Auto if dual_fits && a_dual::flops(n, h, k) < primal => ASolver::Dual,
-            ASolver::Auto if p > AUTO_CG_ABOVE => ASolver::Cg,
-            ASolver::Auto
-                if n > AUTO_SAMPLE_ABOVE * sample_rows
-                    && p * p > AUTO_SAMPLE_WHEN_ASSEMBLY_COSTS * h * (2 * d1 + h) =>
-            {
-                ASolver::Sampled
-            }
-            ASolver::Auto => ASolver::Cholesky,
-            other => other,
-        }
-    }
-
-    /// The name in the run JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ASolver::Auto => "auto",
-            ASolver::Cholesky => "cholesky",
-            ASolver::Cg => "cg",
-            ASolver::Dual => "dual",
-            ASolver::Sampled => "sampled",
-        }
-    }
-}
+crate::choice!(Variant {
+    Safeguarded => ("safeguarded", "Backtracking on the A-step so that the training loss never increases"),
+    Plain => ("plain", "The paper's iteration: every A-step accepted"),
+});
 
 /// Settings of ANMIN.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AnminConfig {
     pub variant: Variant,
     /// Converged when an iteration lowers the objective by less than `tol` times its value.
     pub tol: f64,
     /// Relative L2 penalty λ: the objective is MSE + λ(σ²‖A‖²_F + ‖B‖²_F) (see
-    /// [`super::Penalty`]).
+    /// [`crate::optim::Penalty`]).
     pub ridge: f64,
     /// Relative proximal shift of the A-system (see [`crate::linalg::solve_psd_shifted`]).
     pub a_shift: f64,
@@ -174,6 +92,28 @@ impl Default for AnminConfig {
             a_sample: SampleMode::Fixed,
             seed: 0,
         }
+    }
+}
+
+impl AnminConfig {
+    /// Rejects settings ANMIN cannot run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::optim::require;
+        let nonnegative = |v: f64| v >= 0.0 && v.is_finite();
+        require(nonnegative(self.tol), "tol", "must not be negative")?;
+        require(nonnegative(self.ridge), "ridge", "must not be negative")?;
+        require(nonnegative(self.a_shift), "a_shift", "must not be negative")?;
+        require(
+            self.cg_tol > 0.0 && self.cg_tol.is_finite(),
+            "cg_tol",
+            "must be positive",
+        )?;
+        require(self.cg_max_iters > 0, "cg_max_iters", "must be at least 1")?;
+        require(
+            self.a_sample_factor > 0,
+            "a_sample_factor",
+            "must be at least 1",
+        )
     }
 }
 
@@ -316,18 +256,17 @@ impl Anmin {
             }
             None => (net, &train.y),
         };
-        let x = &train.x;
+        let problem = a_system::AProblem {
+            net,
+            x: &train.x,
+            y,
+            penalty,
+            rel_shift: self.cfg.a_shift,
+            par: self.par,
+        };
         match self.solver {
             ASolver::Cg => {
-                let (step, report) = a_cg::solve(
-                    net,
-                    x,
-                    y,
-                    penalty,
-                    self.cfg.a_shift,
-                    self.cfg.cg_tol,
-                    self.cfg.cg_max_iters,
-                )?;
+                let (step, report) = a_cg::solve(&problem, self.cfg.cg_tol, self.cfg.cg_max_iters)?;
                 *self.stats.cg_iterations.get_or_insert(0) += report.iterations;
                 let worst = self.stats.cg_max_relative_residual.get_or_insert(0.0);
                 *worst = worst.max(report.relative_residual);
@@ -336,32 +275,33 @@ impl Anmin {
             ASolver::Dual => {
                 let kernel = self
                     .kernel
-                    .get_or_insert_with(|| a_dual::Kernel::new(x, self.par));
-                a_dual::solve(kernel, net, x, y, penalty, self.cfg.a_shift, self.par)
+                    .get_or_insert_with(|| a_dual::Kernel::new(&train.x, self.par));
+                a_dual::solve(kernel, &problem)
             }
             ASolver::Sampled => {
                 let sample = self.sample.as_mut().expect("set in init");
-                let step = sample.step(net, x, y, penalty, self.cfg.a_shift, self.par);
+                let step = sample.step(&problem);
                 let corrections = sample.corrections();
                 self.count_assembly(corrections);
                 step
             }
-            ASolver::Cholesky | ASolver::Auto => self.cholesky_step(net, x, y, penalty),
+            ASolver::Cholesky | ASolver::Auto => self.cholesky_step(&problem),
         }
     }
 
     /// The A-step by assembling (or correcting) the Gram matrix on (x, y) and factoring.
-    fn cholesky_step(
-        &mut self,
-        net: &Network,
-        x: &nalgebra::DMatrix<f64>,
-        y: &nalgebra::DMatrix<f64>,
-        penalty: f64,
-    ) -> Option<a_system::AStep> {
-        let rhs = self.gram.update(net, x, y, self.par);
+    fn cholesky_step(&mut self, problem: &a_system::AProblem<'_>) -> Option<a_system::AStep> {
+        let net = problem.net;
+        let rhs = self.gram.update(net, problem.x, problem.y, problem.par);
         self.count_assembly(self.gram.corrections());
         let system = self.gram.system(net, rhs);
-        a_system::solve(system, &net.a, penalty, self.cfg.a_shift, self.par)
+        a_system::solve(
+            system,
+            &net.a,
+            problem.penalty,
+            problem.rel_shift,
+            problem.par,
+        )
     }
 
     /// Counts a Gram matrix's last update (`corrections` since its last full assembly) as a
@@ -489,10 +429,6 @@ fn huge_output_scale(b: &nalgebra::DMatrix<f64>) -> Option<f64> {
 }
 
 impl Optimizer for Anmin {
-    fn name(&self) -> &'static str {
-        self.cfg.variant.optimizer_name()
-    }
-
     fn init(&mut self, net: &mut Network, train: &Samples) {
         self.penalty = Penalty::relative(self.cfg.ridge, &train.y);
         self.objective = self.objective(net, train);

@@ -4,21 +4,21 @@
 use rand::seq::SliceRandom;
 
 use super::gradient::{Objective, Params, ScaledTrain, Workspace, gather_rows, loss_and_grad};
-use super::{Optimizer, StepStatus};
 use crate::data::Samples;
 use crate::model::Network;
+use crate::optim::{Optimizer, StepStatus};
 use crate::rng::{Rng, Stream, seeded};
 
 /// How a mini-batch method turns a gradient into a parameter change.
 pub trait UpdateRule {
-    fn name(&self) -> &'static str;
     fn update(&mut self, params: &mut Params, grad: &Params);
     /// Facts for the run JSON.
     fn describe(&self) -> serde_json::Value;
 }
 
 /// Settings every mini-batch method has.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct BatchConfig {
     pub batch_size: usize,
     /// Relative L2 penalty λ on A and B (the same objective as ANMIN's `--ridge`).
@@ -28,6 +28,30 @@ pub struct BatchConfig {
     /// Train only the output layer (a convex problem; used by tests).
     #[serde(skip)]
     pub freeze_hidden: bool,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            batch_size: 32,
+            ridge: 0.0,
+            seed: 0,
+            freeze_hidden: false,
+        }
+    }
+}
+
+impl BatchConfig {
+    /// Rejects settings no mini-batch method can run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::optim::require;
+        require(self.batch_size > 0, "batch_size", "must be at least 1")?;
+        require(
+            self.ridge >= 0.0 && self.ridge.is_finite(),
+            "ridge",
+            "must not be negative",
+        )
+    }
 }
 
 /// A mini-batch method: an [`UpdateRule`] driven epoch by epoch.
@@ -60,10 +84,6 @@ impl<R: UpdateRule> MiniBatch<R> {
 }
 
 impl<R: UpdateRule> Optimizer for MiniBatch<R> {
-    fn name(&self) -> &'static str {
-        self.rule.name()
-    }
-
     fn init(&mut self, net: &mut Network, train: &Samples) {
         let data = ScaledTrain::new(train);
         let params = data.scale.to_internal(net);

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// How the step length is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepRule {
     /// t = 1, ½, ¼, …: the first length that lowers the loss.
@@ -17,6 +17,11 @@ pub enum StepRule {
     /// then one parabolic step through the best length and its neighbours.
     Search,
 }
+
+crate::choice!(StepRule {
+    Halving => ("halving", "t = 1, ½, ¼, …: the first length that lowers the loss"),
+    Search => ("search", "From the last accepted length: double while the loss keeps falling (up to 8×), halve while it does not, then a parabolic step"),
+});
 
 /// The chosen length and its objective.
 #[derive(Debug, Clone, Copy, PartialEq)]

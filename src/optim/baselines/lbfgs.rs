@@ -8,11 +8,12 @@ use std::collections::VecDeque;
 use nalgebra::DVector;
 
 use super::gradient::{self, Params, ScaledTrain, Workspace, loss_and_grad};
-use super::{Optimizer, StepStatus};
 use crate::data::Samples;
 use crate::model::Network;
+use crate::optim::{Optimizer, StepStatus};
 
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LbfgsConfig {
     /// Initial step length of each line search (PyTorch's `lr`).
     pub lr: f64,
@@ -31,18 +32,57 @@ pub struct LbfgsConfig {
     pub freeze_hidden: bool,
 }
 
-impl LbfgsConfig {
-    /// PyTorch's defaults, except a history of 10 pairs.
-    pub fn new(lr: f64, history: usize, ridge: f64) -> LbfgsConfig {
+/// PyTorch's defaults, except a history of 10 pairs.
+impl Default for LbfgsConfig {
+    fn default() -> Self {
         LbfgsConfig {
-            lr,
-            history,
+            lr: 1.0,
+            history: 10,
             inner_iters: 20,
-            ridge,
+            ridge: 0.0,
             tolerance_grad: 1e-7,
             tolerance_change: 1e-9,
             freeze_hidden: false,
         }
+    }
+}
+
+impl LbfgsConfig {
+    /// The defaults with initial step `lr`, `history` pairs and relative penalty `ridge`.
+    pub fn new(lr: f64, history: usize, ridge: f64) -> LbfgsConfig {
+        LbfgsConfig {
+            lr,
+            history,
+            ridge,
+            ..LbfgsConfig::default()
+        }
+    }
+
+    /// Rejects settings L-BFGS cannot run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::optim::require;
+        require(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "lr",
+            "must be positive",
+        )?;
+        require(self.history > 0, "history", "must be at least 1")?;
+        require(self.inner_iters > 0, "inner_iters", "must be at least 1")?;
+        require(
+            self.ridge >= 0.0 && self.ridge.is_finite(),
+            "ridge",
+            "must not be negative",
+        )?;
+        require(
+            self.tolerance_grad >= 0.0,
+            "tolerance_grad",
+            "must not be negative",
+        )?;
+        require(
+            self.tolerance_change >= 0.0,
+            "tolerance_change",
+            "must not be negative",
+        )
     }
 }
 
@@ -379,10 +419,6 @@ impl Lbfgs {
 }
 
 impl Optimizer for Lbfgs {
-    fn name(&self) -> &'static str {
-        "lbfgs"
-    }
-
     fn init(&mut self, net: &mut Network, train: &Samples) {
         let data = ScaledTrain::new(train);
         let objective = gradient::Objective::new(net.alpha, self.cfg.ridge);

@@ -19,18 +19,18 @@
 //! objective still never increases, and an iteration's cost stops growing with n except for
 //! the O(n·h·(d+h)) passes over the data.
 
-use faer::{Mat, Par};
+use faer::Mat;
 use nalgebra::DMatrix;
 use rand::seq::index::sample;
 use serde::Serialize;
 
-use super::a_system::{self, AStep, PatternGram};
+use super::a_system::{self, AProblem, AStep, PatternGram};
 use super::residual;
 use crate::model::Network;
 use crate::rng::{Rng, Stream, seeded};
 
 /// Whether the rows stay the same for the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleMode {
     /// One sample drawn at the start: the Gram matrix can then be corrected for flipped
@@ -42,14 +42,10 @@ pub enum SampleMode {
     Fresh,
 }
 
-impl SampleMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            SampleMode::Fixed => "fixed",
-            SampleMode::Fresh => "fresh",
-        }
-    }
-}
+crate::choice!(SampleMode {
+    Fixed => ("fixed", "One sample drawn at the start; its Gram matrix is corrected for flipped activations"),
+    Fresh => ("fresh", "A new sample every iteration"),
+});
 
 /// The sampled A-steps of a run: the rows of each, drawn reproducibly from the run's seed,
 /// and the sample's Gram matrix (kept, and corrected for flipped activations, while the rows
@@ -100,15 +96,15 @@ impl RowSample {
 
     /// The sampled A-step of `net` on (x, y). `penalty` and `rel_shift` mean what they mean
     /// for [`a_system::solve`] on all rows.
-    pub fn step(
-        &mut self,
-        net: &Network,
-        x: &DMatrix<f64>,
-        y: &DMatrix<f64>,
-        penalty: f64,
-        rel_shift: f64,
-        par: Par,
-    ) -> Option<AStep> {
+    pub fn step(&mut self, problem: &AProblem<'_>) -> Option<AStep> {
+        let AProblem {
+            net,
+            x,
+            y,
+            penalty,
+            rel_shift,
+            par,
+        } = *problem;
         let (n, d1) = x.shape();
         let h = net.hidden();
         let (rows, changed) = self.next_rows();

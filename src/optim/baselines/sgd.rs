@@ -4,10 +4,37 @@
 use super::gradient::Params;
 use super::minibatch::UpdateRule;
 
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SgdConfig {
     pub lr: f64,
     pub momentum: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: 1e-3,
+            momentum: 0.9,
+        }
+    }
+}
+
+impl SgdConfig {
+    /// Rejects settings SGD cannot run with, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::optim::require;
+        require(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "lr",
+            "must be positive",
+        )?;
+        require(
+            (0.0..1.0).contains(&self.momentum),
+            "momentum",
+            "must be in [0, 1)",
+        )
+    }
 }
 
 pub struct Sgd {
@@ -25,10 +52,6 @@ impl Sgd {
 }
 
 impl UpdateRule for Sgd {
-    fn name(&self) -> &'static str {
-        "sgd"
-    }
-
     fn update(&mut self, params: &mut Params, grad: &Params) {
         let (lr, momentum) = (self.cfg.lr, self.cfg.momentum);
         // PyTorch starts the buffer at the first gradient, which equals μ·0 + g.

@@ -16,11 +16,11 @@
 //! blocks would be too.) CG starts from the current A and stops when the residual has shrunk
 //! by `tol` relative to its initial size.
 
-use faer::prelude::{Reborrow, ReborrowMut};
+use faer::prelude::ReborrowMut;
 use faer::{Accum, Mat, Par};
 use nalgebra::DMatrix;
 
-use super::a_system::{AStep, block_rows, pattern_pass};
+use super::a_system::{AProblem, AStep, block_rows, pattern_pass};
 use crate::linalg::{Shift, mean_diagonal, view};
 use crate::model::Network;
 
@@ -63,70 +63,68 @@ struct Operator<'a> {
     pattern: Pattern,
     diagonal_shift: f64,
     block: usize,
+    par: Par,
 }
 
 impl Operator<'_> {
-    /// out = (M + shift·I) d for d and out both h × (d+1).
+    /// out = (M + shift·I) d for d and out both h × (d+1). The blocks of rows run in
+    /// parallel when `par` allows and their sums are added in block order, so the product is
+    /// bitwise the same whatever the number of threads.
     fn apply(&self, d: &DMatrix<f64>, out: &mut DMatrix<f64>) {
         let (n, d1) = self.x.shape();
         let h = self.net.hidden();
-        let k = self.net.outputs();
         let d_t = d.transpose();
-        let mut u = Mat::<f64>::zeros(self.block, h);
-        let mut g = Mat::<f64>::zeros(self.block, h);
-        let mut r_t = Mat::<f64>::zeros(d1, h);
-        let mut s = Mat::<f64>::zeros(self.block, k);
-        let x_all = view(self.x);
-        for (b, start) in (0..n).step_by(self.block).enumerate() {
-            let rows = self.block.min(n - start);
-            let x_blk = x_all.subrows(start, rows);
-            let mut g_blk = g.as_mut().subrows_mut(0, rows);
-            self.pattern.fill(start, g_blk.rb_mut());
-            let mut u_blk = u.as_mut().subrows_mut(0, rows);
-            // U = G ∘ (X̃ Dᵀ)
-            faer::linalg::matmul::matmul(
-                u_blk.rb_mut(),
-                Accum::Replace,
-                x_blk,
-                view(&d_t),
-                1.0,
-                Par::Seq,
-            );
-            hadamard(u_blk.rb_mut(), g_blk.rb());
-            // V = G ∘ (U BᵀB), through the k outputs: U Bᵀ is rows × k.
-            let mut s_blk = s.as_mut().subrows_mut(0, rows);
-            faer::linalg::matmul::matmul(
-                s_blk.rb_mut(),
-                Accum::Replace,
-                u_blk.rb(),
-                view(&self.net.b).transpose(),
-                1.0,
-                Par::Seq,
-            );
-            faer::linalg::matmul::matmul(
-                u_blk.rb_mut(),
-                Accum::Replace,
-                s_blk.rb(),
-                view(&self.net.b),
-                1.0,
-                Par::Seq,
-            );
-            hadamard(u_blk.rb_mut(), g_blk.rb());
-            // Rᵀ += X̃ᵀ V
-            faer::linalg::matmul::matmul(
-                r_t.as_mut(),
-                if b == 0 { Accum::Replace } else { Accum::Add },
-                x_blk.transpose(),
-                u_blk.rb(),
-                1.0,
-                Par::Seq,
-            );
-        }
+        let r_t = crate::rows::fold_blocks(
+            n,
+            self.block,
+            self.par,
+            Mat::<f64>::zeros(d1, h),
+            |start, rows| self.block_product(&d_t, start, rows),
+            |acc, part| *acc += part,
+        );
         for j in 0..h {
             for c in 0..d1 {
                 out[(j, c)] = r_t[(c, j)] + self.diagonal_shift * d[(j, c)];
             }
         }
+    }
+
+    /// X̃ᵀ V of rows start..start+rows, V = G ∘ ((G ∘ (X̃ Dᵀ)) BᵀB): (d+1) × h.
+    fn block_product(&self, d_t: &DMatrix<f64>, start: usize, rows: usize) -> Mat<f64> {
+        let d1 = self.x.ncols();
+        let h = self.net.hidden();
+        let k = self.net.outputs();
+        let x_blk = view(self.x).subrows(start, rows);
+        let mut g = Mat::<f64>::zeros(rows, h);
+        self.pattern.fill(start, g.as_mut());
+        // U = G ∘ (X̃ Dᵀ)
+        let mut u = Mat::<f64>::zeros(rows, h);
+        let seq = Par::Seq;
+        faer::linalg::matmul::matmul(u.as_mut(), Accum::Replace, x_blk, view(d_t), 1.0, seq);
+        hadamard(u.as_mut(), g.as_ref());
+        // V = G ∘ (U BᵀB), through the k outputs: U Bᵀ is rows × k.
+        let mut s = Mat::<f64>::zeros(rows, k);
+        let b = view(&self.net.b);
+        faer::linalg::matmul::matmul(
+            s.as_mut(),
+            Accum::Replace,
+            u.as_ref(),
+            b.transpose(),
+            1.0,
+            seq,
+        );
+        faer::linalg::matmul::matmul(u.as_mut(), Accum::Replace, s.as_ref(), b, 1.0, seq);
+        hadamard(u.as_mut(), g.as_ref());
+        let mut r_t = Mat::<f64>::zeros(d1, h);
+        faer::linalg::matmul::matmul(
+            r_t.as_mut(),
+            Accum::Replace,
+            x_blk.transpose(),
+            u.as_ref(),
+            1.0,
+            seq,
+        );
+        r_t
     }
 }
 
@@ -142,15 +140,15 @@ fn hadamard(mut a: faer::MatMut<'_, f64>, b: faer::MatRef<'_, f64>) {
 /// diagonal (the ridge term), and a proximal shift of `rel_shift` × (mean diagonal) pulls
 /// undetermined directions toward the current weights, as in the Cholesky A-step. None when
 /// the system is not finite.
-pub fn solve(
-    net: &Network,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-    penalty: f64,
-    rel_shift: f64,
-    tol: f64,
-    max_iters: usize,
-) -> Option<(AStep, CgReport)> {
+pub fn solve(problem: &AProblem<'_>, tol: f64, max_iters: usize) -> Option<(AStep, CgReport)> {
+    let AProblem {
+        net,
+        x,
+        y,
+        penalty,
+        rel_shift,
+        par,
+    } = *problem;
     let (n, d1) = x.shape();
     let h = net.hidden();
     let p = h * d1;
@@ -203,6 +201,7 @@ pub fn solve(
         },
         diagonal_shift,
         block,
+        par,
     };
     // b = rhs + shift·A_current; start from A_current.
     let rhs = DMatrix::from_fn(h, d1, |j, c| rhs_blocks[(c, j)] + shift * net.a[(j, c)]);

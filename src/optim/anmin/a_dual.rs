@@ -20,9 +20,8 @@
 use faer::{Mat, Par};
 use nalgebra::DMatrix;
 
-use super::a_system::AStep;
+use super::a_system::{AProblem, AStep};
 use crate::linalg::{Shift, gram_lower, mean_diagonal, solve_psd_shifted, view};
-use crate::model::Network;
 
 /// X̃ X̃ᵀ of the training inputs, which do not change during a run (both triangles).
 pub struct Kernel(Mat<f64>);
@@ -50,15 +49,15 @@ pub fn flops(n: usize, h: usize, k: usize) -> f64 {
 /// Solves the A-step of `net` on (x, y) in the dual form; the penalty and the relative shift
 /// mean what they mean for [`super::a_system::solve`], and the answer is the same. None when
 /// the system is not finite.
-pub fn solve(
-    kernel: &Kernel,
-    net: &Network,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-    penalty: f64,
-    rel_shift: f64,
-    par: Par,
-) -> Option<AStep> {
+pub fn solve(kernel: &Kernel, problem: &AProblem<'_>) -> Option<AStep> {
+    let AProblem {
+        net,
+        x,
+        y,
+        penalty,
+        rel_shift,
+        par,
+    } = *problem;
     let (n, d1) = x.shape();
     let (k, h) = net.b.shape();
     let p = h * d1;
@@ -131,7 +130,8 @@ pub fn solve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::a_system;
+    use crate::model::Network;
+    use crate::optim::anmin::a_system;
     use nalgebra::DVector;
 
     fn problem(
@@ -178,8 +178,15 @@ mod tests {
             )
             .expect("primal solves");
             let kernel = Kernel::new(&x, Par::Seq);
-            let dual =
-                solve(&kernel, &net, &x, &y, penalty, rel_shift, Par::Seq).expect("dual solves");
+            let problem = AProblem {
+                net: &net,
+                x: &x,
+                y: &y,
+                penalty,
+                rel_shift,
+                par: Par::Seq,
+            };
+            let dual = solve(&kernel, &problem).expect("dual solves");
             let error = (&dual.a - &primal.a).amax() / primal.a.amax();
             assert!(
                 error < 1e-7,

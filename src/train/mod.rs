@@ -1,0 +1,601 @@
+//! The library's entry point: one value describes a run ([`TrainRequest`]) and one call does
+//! everything `anmin train` does with it ([`Trainer::run`]): split, standardize, train (with
+//! `--ridge auto`'s penalty selection and refit), and report. The command line and the
+//! Python package convert their flags and parameters into a request; neither trains on its
+//! own.
+//!
+//! ```no_run
+//! use anmin::data::{Dataset, Layout, MatrixRef};
+//! use anmin::optim::OptimizerKind;
+//! use anmin::train::{TrainRequest, Trainer};
+//!
+//! let (x, y) = (vec![0.0; 200], vec![0.0; 100]);
+//! let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+//! let x = MatrixRef { values: &x, rows: 100, cols: 2, layout: Layout::RowMajor };
+//! let y = MatrixRef { values: &y, rows: 100, cols: 1, layout: Layout::RowMajor };
+//! let data = Dataset::from_matrix("arrays", (x, &names("x", 2)), (y, &names("y", 1)))?;
+//! let request = TrainRequest::new(OptimizerKind::Anmin);
+//! let trained = Trainer::new(&request).threads(1).run(&data)?;
+//! println!("{:?}", trained.report.final_entry.train_mse);
+//! # Ok::<(), anmin::Error>(())
+//! ```
+
+pub mod report;
+pub mod settings;
+
+use std::sync::atomic::AtomicBool;
+
+use faer::Par;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::data::{self, Dataset, Prepared, Samples};
+use crate::error::{Error, Result};
+use crate::model::{Network, SavedModel};
+use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutcome, Silent};
+use crate::report::RunReport;
+use crate::rng::{Stream, seeded};
+use crate::select::{self, PathSettings, SelectionReport};
+
+/// The `--ridge` setting: a fixed relative penalty, or one chosen on validation rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ridge {
+    Fixed(f64),
+    Auto,
+}
+
+impl Ridge {
+    /// The fixed penalty, or None for `auto`.
+    pub fn fixed(self) -> Option<f64> {
+        match self {
+            Ridge::Fixed(v) => Some(v),
+            Ridge::Auto => None,
+        }
+    }
+}
+
+impl Default for Ridge {
+    fn default() -> Self {
+        Ridge::Fixed(0.0)
+    }
+}
+
+/// A number in the run JSON, or "auto".
+impl Serialize for Ridge {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Ridge::Fixed(v) => s.serialize_f64(*v),
+            Ridge::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ridge {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match NumberOrWord::deserialize(d)? {
+            NumberOrWord::Number(v) => Ok(Ridge::Fixed(v)),
+            NumberOrWord::Word(w) if w == "auto" => Ok(Ridge::Auto),
+            NumberOrWord::Word(w) => Err(serde::de::Error::custom(format!(
+                "ridge is a number or \"auto\", not {w:?}"
+            ))),
+        }
+    }
+}
+
+/// `--clip`: how far beyond the training range held-out inputs are clipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clip {
+    /// Clip to [min − m·(max − min), max + m·(max − min)].
+    Margin(f64),
+    None,
+}
+
+impl Clip {
+    pub fn margin(self) -> Option<f64> {
+        match self {
+            Clip::Margin(m) => Some(m),
+            Clip::None => None,
+        }
+    }
+}
+
+/// The default `--clip`: the training range itself.
+pub const DEFAULT_CLIP: Clip = Clip::Margin(0.0);
+
+impl Default for Clip {
+    fn default() -> Self {
+        DEFAULT_CLIP
+    }
+}
+
+/// A number in the run JSON, or "none".
+impl Serialize for Clip {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Clip::Margin(m) => s.serialize_f64(*m),
+            Clip::None => s.serialize_str("none"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Clip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match NumberOrWord::deserialize(d)? {
+            NumberOrWord::Number(v) => Ok(Clip::Margin(v)),
+            NumberOrWord::Word(w) if w == "none" => Ok(Clip::None),
+            NumberOrWord::Word(w) => Err(serde::de::Error::custom(format!(
+                "clip is a number or \"none\", not {w:?}"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Clip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clip::Margin(m) => write!(f, "{m}"),
+            Clip::None => write!(f, "none"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrWord {
+    Number(f64),
+    Word(String),
+}
+
+/// The validation fraction of `--ridge auto` when none is given.
+pub const AUTO_VAL_FRAC: f64 = 0.2;
+
+/// How the rows are split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitSettings {
+    /// Fraction of rows held out as the test set; 0 trains on every row.
+    pub test_frac: f64,
+    /// Seed of the split, the initial network and the optimizer's own draws.
+    pub seed: u64,
+    /// Fraction of the training rows held out for early stopping; None: 0, or
+    /// [`AUTO_VAL_FRAC`] under `Ridge::Auto`.
+    pub val_frac: Option<f64>,
+    /// Clipping of held-out inputs to the training range.
+    pub clip: Clip,
+}
+
+impl Default for SplitSettings {
+    fn default() -> Self {
+        SplitSettings {
+            test_frac: 0.2,
+            seed: 0,
+            val_frac: None,
+            clip: DEFAULT_CLIP,
+        }
+    }
+}
+
+/// The network's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// Hidden units h.
+    pub hidden: usize,
+    /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU.
+    pub alpha: f64,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        NetworkSettings {
+            hidden: 64,
+            alpha: 0.0,
+        }
+    }
+}
+
+/// One run: everything `anmin train` needs besides the data and how to execute it.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub split: SplitSettings,
+    pub network: NetworkSettings,
+    /// The optimizer and its settings. Its own `ridge` and `seed` fields are not used: the
+    /// run sets them from `ridge` and `split.seed`.
+    pub optimizer: OptimizerSpec,
+    /// Steps (ANMIN or LBFGS iterations, epochs); None: the optimizer's default.
+    pub steps: Option<usize>,
+    pub ridge: Ridge,
+    /// Stop after this many seconds of training.
+    pub max_seconds: Option<f64>,
+    /// Record the indices of the training and test rows in the report.
+    pub record_split: bool,
+}
+
+/// A request as JSON (the Python package's and a script's form): every key optional,
+/// `optimizer` a name and `settings` that optimizer's settings by name.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RequestJson {
+    split: SplitSettings,
+    network: NetworkSettings,
+    optimizer: String,
+    settings: Map<String, Value>,
+    steps: Option<usize>,
+    ridge: Ridge,
+    max_seconds: Option<f64>,
+    record_split: bool,
+}
+
+impl Default for RequestJson {
+    fn default() -> Self {
+        RequestJson {
+            split: SplitSettings::default(),
+            network: NetworkSettings::default(),
+            optimizer: "anmin".into(),
+            settings: Map::new(),
+            steps: None,
+            ridge: Ridge::default(),
+            max_seconds: None,
+            record_split: false,
+        }
+    }
+}
+
+impl TrainRequest {
+    /// `kind` with every setting at its default.
+    pub fn new(kind: OptimizerKind) -> TrainRequest {
+        TrainRequest {
+            split: SplitSettings::default(),
+            network: NetworkSettings::default(),
+            optimizer: kind.default_spec(),
+            steps: None,
+            ridge: Ridge::default(),
+            max_seconds: None,
+            record_split: false,
+        }
+    }
+
+    /// `kind` with `settings` (by name, as the optimizer's config declares them) over its
+    /// defaults; a setting the optimizer does not take is an error naming it.
+    pub fn with_settings(kind: OptimizerKind, settings: &Map<String, Value>) -> Result<Self> {
+        let optimizer = settings::resolve(kind, settings).map_err(Error::usage)?;
+        let steps = settings
+            .get(settings::budget_name(kind))
+            .map(|v| {
+                v.as_u64()
+                    .filter(|&s| s > 0)
+                    .map(|s| s as usize)
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "{} must be a whole number of at least 1",
+                            settings::budget_name(kind)
+                        ))
+                    })
+            })
+            .transpose()?;
+        Ok(TrainRequest {
+            optimizer,
+            steps,
+            ..TrainRequest::new(kind)
+        })
+    }
+
+    /// A request from JSON such as `{"optimizer": "adam", "settings": {"lr": 0.01},
+    /// "network": {"hidden": 32}, "ridge": "auto"}`; the result is checked.
+    pub fn from_json(text: &str) -> Result<TrainRequest> {
+        let raw: RequestJson =
+            serde_json::from_str(text).map_err(|e| Error::usage(format!("train request: {e}")))?;
+        let kind: OptimizerKind = raw.optimizer.parse().map_err(Error::usage)?;
+        let with_settings = TrainRequest::with_settings(kind, &raw.settings)?;
+        let request = TrainRequest {
+            split: raw.split,
+            network: raw.network,
+            ridge: raw.ridge,
+            max_seconds: raw.max_seconds,
+            record_split: raw.record_split,
+            steps: raw.steps.or(with_settings.steps),
+            ..with_settings
+        };
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Rejects a request no run can carry out, naming the setting.
+    pub fn check(&self) -> Result<()> {
+        let fail = |m: String| Err(Error::usage(m));
+        let unit = |v: f64| (0.0..1.0).contains(&v);
+        if !unit(self.split.test_frac) {
+            return fail("test_frac must be at least 0 and below 1".into());
+        }
+        if let Some(v) = self.split.val_frac.filter(|&v| !unit(v)) {
+            return fail(format!("val_frac must be at least 0 and below 1, not {v}"));
+        }
+        if let Clip::Margin(m) = self.split.clip
+            && !(m >= 0.0 && m.is_finite())
+        {
+            return fail("clip must be a non-negative number or none".into());
+        }
+        if self.network.hidden == 0 {
+            return fail("hidden must be at least 1".into());
+        }
+        if !unit(self.network.alpha) {
+            return fail("alpha must be at least 0 and below 1".into());
+        }
+        if self.steps == Some(0) {
+            return fail(format!(
+                "{} must be at least 1",
+                settings::budget_name(self.optimizer.kind())
+            ));
+        }
+        if let Ridge::Fixed(v) = self.ridge
+            && !(v >= 0.0 && v.is_finite())
+        {
+            return fail("ridge must not be negative".into());
+        }
+        if let Some(s) = self.max_seconds
+            && (s.is_nan() || s <= 0.0)
+        {
+            return fail("max_seconds must be positive".into());
+        }
+        self.val_frac()?;
+        self.optimizer.check().map_err(Error::usage)
+    }
+
+    /// The validation fraction in effect: as given, or [`AUTO_VAL_FRAC`] under `auto`, which
+    /// needs validation rows.
+    pub fn val_frac(&self) -> Result<f64> {
+        let auto = self.ridge == Ridge::Auto;
+        match self.split.val_frac {
+            Some(v) if auto && v == 0.0 => Err(Error::usage(
+                "--ridge auto chooses the penalty on validation rows: --val-frac must be above 0",
+            )),
+            Some(v) => Ok(v),
+            None if auto => Ok(AUTO_VAL_FRAC),
+            None => Ok(0.0),
+        }
+    }
+
+    /// The steps of the run: as given, or the optimizer's default.
+    pub fn steps(&self) -> usize {
+        self.steps
+            .unwrap_or_else(|| self.optimizer.kind().default_steps())
+    }
+
+    /// The optimizer as it runs: the request's penalty (`auto` starts from none; the
+    /// selection sets each λ of its path) and seed.
+    pub fn resolved_optimizer(&self) -> OptimizerSpec {
+        self.optimizer
+            .with_ridge(self.ridge.fixed().unwrap_or(0.0))
+            .with_seed(self.split.seed)
+    }
+
+    /// Every setting of the run, defaults filled in: the run JSON's `config`.
+    pub fn config_json(&self) -> Value {
+        let spec = self.resolved_optimizer();
+        let mut config = Map::new();
+        let to_map = |v: Value| match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        config.extend(to_map(
+            serde_json::to_value(self.split).expect("serializes"),
+        ));
+        config.extend(to_map(
+            serde_json::to_value(self.network).expect("serializes"),
+        ));
+        config.insert("max_seconds".into(), json!(self.max_seconds));
+        config.insert("record_split".into(), json!(self.record_split));
+        config.extend(to_map(serde_json::to_value(&spec).expect("serializes")));
+        config.insert("optimizer".into(), json!(spec.name()));
+        config.insert("iters".into(), json!(self.steps()));
+        // The spec holds the path's starting penalty; the run's setting may be `auto`.
+        config.insert("ridge".into(), json!(self.ridge));
+        // In effect, not as given: auto implies a validation fraction.
+        config.insert("val_frac".into(), json!(self.val_frac().unwrap_or(0.0)));
+        Value::Object(config)
+    }
+
+    /// The limits of the run.
+    fn limits<'a>(&self, interrupt: Option<&'a AtomicBool>) -> Limits<'a> {
+        Limits {
+            max_iters: self.steps(),
+            max_seconds: self.max_seconds,
+            interrupt,
+            patience: None,
+        }
+    }
+
+    /// The seed's random network for this request's shape on `train` (hidden layer only;
+    /// the output layer is fitted by the first B-step).
+    fn random_network(&self, train: &Samples) -> Network {
+        Network::random(
+            train.d_aug(),
+            self.network.hidden,
+            train.k(),
+            self.network.alpha,
+            &mut seeded(self.split.seed, Stream::Init),
+        )
+    }
+
+    fn prepare(&self, dataset: &Dataset, val_frac: f64) -> Result<Prepared> {
+        let s = &self.split;
+        Ok(data::prepare_with_validation(
+            dataset,
+            s.test_frac,
+            val_frac,
+            s.seed,
+            s.clip.margin(),
+        )?)
+    }
+}
+
+/// Executes a [`TrainRequest`], configured once: threads, an interruption flag, an
+/// observer of each history entry (argmin's executor style).
+pub struct Trainer<'a> {
+    request: &'a TrainRequest,
+    threads: usize,
+    interrupt: Option<&'a AtomicBool>,
+    observer: Option<&'a mut dyn Observer>,
+    command: &'static str,
+}
+
+/// A finished run with everything needed to report it.
+pub struct Trained {
+    pub report: RunReport,
+    pub outcome: RunOutcome,
+    pub prepared: Prepared,
+}
+
+impl<'a> Trainer<'a> {
+    pub fn new(request: &'a TrainRequest) -> Trainer<'a> {
+        Trainer {
+            request,
+            threads: 0,
+            interrupt: None,
+            observer: None,
+            command: "train",
+        }
+    }
+
+    /// Threads for the linear algebra; 0 (the default) uses every core. Results do not
+    /// depend on it.
+    pub fn threads(self, threads: usize) -> Self {
+        Trainer { threads, ..self }
+    }
+
+    /// Stop after the current step (reason `interrupted`) once `flag` is set.
+    pub fn interrupt(self, flag: &'a AtomicBool) -> Self {
+        Trainer {
+            interrupt: Some(flag),
+            ..self
+        }
+    }
+
+    /// Receives each history entry as it is recorded (a progress bar, a log).
+    pub fn observer(self, observer: &'a mut dyn Observer) -> Self {
+        Trainer {
+            observer: Some(observer),
+            ..self
+        }
+    }
+
+    /// The report's `command` (`train` unless a front end says otherwise).
+    pub fn command(self, command: &'static str) -> Self {
+        Trainer { command, ..self }
+    }
+
+    /// Checks the request, splits `dataset`, trains from the seed's initial network (with
+    /// penalty selection and refit under `Ridge::Auto`), and builds the run report.
+    pub fn run(self, dataset: &Dataset) -> Result<Trained> {
+        let request = self.request;
+        request.check()?;
+        let mut silent = Silent;
+        let observer: &mut dyn Observer = match self.observer {
+            Some(o) => o,
+            None => &mut silent,
+        };
+        let par = parallelism(self.threads);
+        let spec = request.resolved_optimizer();
+        let limits = request.limits(self.interrupt);
+        let val_frac = request.val_frac()?;
+        let (prepared, outcome, selection) = if request.ridge == Ridge::Auto {
+            let held_out = request.prepare(dataset, val_frac)?;
+            let fit_val = (
+                &held_out.train,
+                held_out.val.as_ref().expect("auto holds out rows"),
+            );
+            let path = PathSettings::default_for(limits.max_iters);
+            let net = request.random_network(&held_out.train);
+            let run = select::Run {
+                spec: &spec,
+                limits,
+                par,
+            };
+            let selection = select::select(&run, net, fit_val, &path, observer);
+            let all = request.prepare(dataset, 0.0)?;
+            let sets = optim::Sets {
+                train: &all.train,
+                val: None,
+                test: all.test.as_ref(),
+            };
+            let net = request.random_network(&all.train);
+            let outcome = select::refit(&run, net, sets, &selection, observer);
+            let report = SelectionReport::new(&selection, &path, fit_val, &all.train);
+            (all, outcome, Some(report))
+        } else {
+            let prepared = request.prepare(dataset, val_frac)?;
+            let sets = optim::Sets {
+                train: &prepared.train,
+                val: prepared.val.as_ref(),
+                test: prepared.test.as_ref(),
+            };
+            let mut optimizer = spec.build(par);
+            let net = request.random_network(&prepared.train);
+            let outcome =
+                optim::train_with_validation(optimizer.as_mut(), net, sets, limits, par, observer);
+            (prepared, outcome, None)
+        };
+        let report = report::run_report(report::Parts {
+            command: self.command,
+            request,
+            dataset,
+            prepared: &prepared,
+            outcome: &outcome,
+            selection,
+            val_frac,
+        });
+        Ok(Trained {
+            report,
+            outcome,
+            prepared,
+        })
+    }
+}
+
+impl Trained {
+    /// The trained network (the `final` entry's) with its preprocessing: the file
+    /// `anmin train --save-model` writes.
+    pub fn saved_model(&self, dataset: &Dataset) -> SavedModel {
+        self.model_of(dataset, &self.outcome.network, &self.outcome.final_entry)
+    }
+
+    /// The initial network (iteration 0, common to every optimizer) with its preprocessing.
+    pub fn saved_initial_model(&self, dataset: &Dataset) -> SavedModel {
+        self.model_of(
+            dataset,
+            &self.outcome.initial_network,
+            &self.report.history[0],
+        )
+    }
+
+    fn model_of(
+        &self,
+        dataset: &Dataset,
+        net: &Network,
+        entry: &crate::history::HistoryEntry,
+    ) -> SavedModel {
+        let training = json!({
+            "optimizer": self.report.optimizer,
+            "iter": entry.iter,
+            "train_mse": entry.train_mse,
+            "dataset": dataset.source,
+            "seed": self.report.split.seed,
+            "test_frac": self.report.split.test_frac,
+        });
+        SavedModel::new(net, &dataset.encoding, &self.prepared.scaler, training)
+    }
+}
+
+/// Parallelism for the linear algebra of one run: `threads` 0 means every core.
+pub fn parallelism(threads: usize) -> Par {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    if threads <= 1 {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
+}
