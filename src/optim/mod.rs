@@ -13,6 +13,7 @@ pub mod anmin;
 pub mod gradient;
 pub mod lbfgs;
 pub mod line_search;
+pub mod lm;
 pub mod minibatch;
 pub mod output_layer;
 pub mod pair_gram;
@@ -111,6 +112,7 @@ pub enum OptimizerSpec {
         batch: minibatch::BatchConfig,
     },
     Lbfgs(lbfgs::LbfgsConfig),
+    Lm(lm::LmConfig),
 }
 
 impl OptimizerSpec {
@@ -124,6 +126,7 @@ impl OptimizerSpec {
                 Box::new(minibatch::MiniBatch::new(adam::Adam::new(*rule), *batch))
             }
             OptimizerSpec::Lbfgs(cfg) => Box::new(lbfgs::Lbfgs::new(*cfg)),
+            OptimizerSpec::Lm(cfg) => Box::new(lm::Lm::new(*cfg, par)),
         }
     }
 
@@ -136,6 +139,7 @@ impl OptimizerSpec {
                 batch.ridge = ridge
             }
             OptimizerSpec::Lbfgs(cfg) => cfg.ridge = ridge,
+            OptimizerSpec::Lm(cfg) => cfg.ridge = ridge,
         }
         spec
     }
@@ -147,6 +151,7 @@ impl OptimizerSpec {
             OptimizerSpec::Sgd { .. } => "sgd",
             OptimizerSpec::Adam { .. } => "adam",
             OptimizerSpec::Lbfgs(_) => "lbfgs",
+            OptimizerSpec::Lm(_) => "lm",
         }
     }
 }
