@@ -334,8 +334,14 @@ fn training_mse_never_increases_on_a_planted_teacher() {
         };
         let run = lm_run(student, &train, cfg, 30);
         let losses: Vec<f64> = run.history.iter().map(|e| e.train_mse.unwrap()).collect();
+        // The optimizer compares objectives in standardized units; the reported MSE, of the
+        // network written back in the targets' units, may then differ by rounding (seen at
+        // 1e-31 once the teacher is recovered).
         for w in losses.windows(2) {
-            assert!(w[1] <= w[0], "{damping:?} k={k}: loss rose {w:?}");
+            assert!(
+                w[1] <= w[0] + 1e-14 * losses[0],
+                "{damping:?} k={k}: loss rose {w:?}"
+            );
         }
         let (first, last) = (losses[0], *losses.last().unwrap());
         assert!(
