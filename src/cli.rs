@@ -12,6 +12,7 @@ use crate::optim::OptimizerKind;
 use crate::optim::anmin::a_sample::SampleMode;
 use crate::optim::anmin::line_search::StepRule;
 use crate::optim::anmin::{ASolver, Variant};
+use crate::optim::baselines::lm::Damping;
 pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
 
 /// The parser of a [`Choice`]: its names as clap's possible values, each with its help.
@@ -145,7 +146,8 @@ pub struct NetArgs {
 /// to none of the chosen optimizers is an error.
 #[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct OptimArgs {
-    /// Iterations: ANMIN iterations [default: 30], or LBFGS outer iterations [default: 100]
+    /// Iterations: ANMIN iterations [default: 30], LBFGS outer iterations [default: 100], or
+    /// LM iterations [default: 100]
     #[arg(long, value_parser = parse_positive_usize)]
     pub iters: Option<usize>,
     /// Epochs of SGD or Adam [default: 300]
@@ -205,6 +207,21 @@ pub struct OptimArgs {
     /// LBFGS curvature pairs kept [default: 10]
     #[arg(long, value_parser = parse_positive_usize)]
     pub history: Option<usize>,
+    /// Levenberg–Marquardt's initial damping μ [default: 0.001]
+    #[arg(long, value_parser = parse_positive)]
+    pub mu: Option<f64>,
+    /// Levenberg–Marquardt: μ is multiplied by this after an accepted step [default: 0.1]
+    #[arg(long, value_parser = parse_unit_interval)]
+    pub mu_dec: Option<f64>,
+    /// Levenberg–Marquardt: μ is multiplied by this after a rejected step [default: 10]
+    #[arg(long, value_parser = parse_positive)]
+    pub mu_inc: Option<f64>,
+    /// Levenberg–Marquardt stops (converged) when μ exceeds this [default: 1e10]
+    #[arg(long, value_parser = parse_positive)]
+    pub mu_max: Option<f64>,
+    /// Levenberg–Marquardt's damping matrix [default: identity]
+    #[arg(long, value_parser = choice::<Damping>())]
+    pub damping: Option<Damping>,
     /// Stop after this many seconds of training
     #[arg(long, value_name = "SECONDS", value_parser = parse_positive)]
     pub max_seconds: Option<f64>,

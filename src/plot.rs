@@ -40,17 +40,17 @@ const LEGEND_MARGIN: u32 = 8;
 const FONT: &str = "sans-serif";
 
 /// The optimizers this program ships, each with a fixed color (the matplotlib "tab10" hues).
-const KNOWN_COLORS: [(&str, RGBColor); 5] = [
+const KNOWN_COLORS: [(&str, RGBColor); 6] = [
     ("anmin", RGBColor(31, 119, 180)),
     ("anmin-plain", RGBColor(23, 190, 207)),
     ("adam", RGBColor(255, 127, 14)),
     ("sgd", RGBColor(44, 160, 44)),
     ("lbfgs", RGBColor(214, 39, 40)),
+    ("lm", RGBColor(148, 103, 189)),
 ];
 
 /// Colors for other optimizer names, chosen by a hash of the name.
-const OTHER_COLORS: [RGBColor; 5] = [
-    RGBColor(148, 103, 189),
+const OTHER_COLORS: [RGBColor; 4] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),

@@ -89,6 +89,7 @@ pub enum OptimizerKind {
     Sgd,
     Adam,
     Lbfgs,
+    Lm,
 }
 
 crate::choice!(OptimizerKind {
@@ -97,6 +98,7 @@ crate::choice!(OptimizerKind {
     Sgd => ("sgd", "Mini-batch SGD with momentum (PyTorch semantics)"),
     Adam => ("adam", "Mini-batch Adam (PyTorch semantics)"),
     Lbfgs => ("lbfgs", "Full-batch L-BFGS with a strong-Wolfe line search (PyTorch semantics)"),
+    Lm => ("lm", "Full-batch Levenberg–Marquardt (MATLAB trainlm's rule)"),
 });
 
 impl OptimizerKind {
@@ -106,7 +108,7 @@ impl OptimizerKind {
         match self {
             OptimizerKind::Anmin | OptimizerKind::AnminPlain => 30,
             OptimizerKind::Sgd | OptimizerKind::Adam => 300,
-            OptimizerKind::Lbfgs => 100,
+            OptimizerKind::Lbfgs | OptimizerKind::Lm => 100,
         }
     }
 
@@ -129,6 +131,7 @@ impl OptimizerKind {
                 batch,
             },
             OptimizerKind::Lbfgs => OptimizerSpec::Lbfgs(LbfgsConfig::default()),
+            OptimizerKind::Lm => OptimizerSpec::Lm(baselines::lm::LmConfig::default()),
         }
     }
 }
@@ -151,6 +154,7 @@ pub enum OptimizerSpec {
         batch: baselines::minibatch::BatchConfig,
     },
     Lbfgs(baselines::lbfgs::LbfgsConfig),
+    Lm(baselines::lm::LmConfig),
 }
 
 impl OptimizerSpec {
@@ -163,6 +167,7 @@ impl OptimizerSpec {
                 Box::new(MiniBatch::new(Adam::new(*rule), *batch))
             }
             OptimizerSpec::Lbfgs(cfg) => Box::new(Lbfgs::new(*cfg)),
+            OptimizerSpec::Lm(cfg) => Box::new(baselines::lm::Lm::new(*cfg, par)),
         }
     }
 
@@ -175,6 +180,7 @@ impl OptimizerSpec {
                 batch.ridge = ridge
             }
             OptimizerSpec::Lbfgs(cfg) => cfg.ridge = ridge,
+            OptimizerSpec::Lm(cfg) => cfg.ridge = ridge,
         }
         spec
     }
@@ -187,7 +193,7 @@ impl OptimizerSpec {
             OptimizerSpec::Sgd { batch, .. } | OptimizerSpec::Adam { batch, .. } => {
                 batch.seed = seed
             }
-            OptimizerSpec::Lbfgs(_) => {}
+            OptimizerSpec::Lbfgs(_) | OptimizerSpec::Lm(_) => {}
         }
         spec
     }
@@ -202,6 +208,7 @@ impl OptimizerSpec {
             OptimizerSpec::Sgd { .. } => OptimizerKind::Sgd,
             OptimizerSpec::Adam { .. } => OptimizerKind::Adam,
             OptimizerSpec::Lbfgs(_) => OptimizerKind::Lbfgs,
+            OptimizerSpec::Lm(_) => OptimizerKind::Lm,
         }
     }
 
@@ -217,6 +224,7 @@ impl OptimizerSpec {
             OptimizerSpec::Sgd { rule, batch } => rule.check().and(batch.check()),
             OptimizerSpec::Adam { rule, batch } => rule.check().and(batch.check()),
             OptimizerSpec::Lbfgs(cfg) => cfg.check(),
+            OptimizerSpec::Lm(cfg) => cfg.check(),
         }
     }
 }

@@ -92,6 +92,7 @@ pub fn resolve(kind: OptimizerKind, given: &Map<String, Value>) -> Result<Optimi
             batch: batch(value).map_err(bad)?,
         },
         OptimizerKind::Lbfgs => OptimizerSpec::Lbfgs(serde_json::from_value(value).map_err(bad)?),
+        OptimizerKind::Lm => OptimizerSpec::Lm(serde_json::from_value(value).map_err(bad)?),
     };
     spec.check()?;
     Ok(spec)
@@ -140,9 +141,11 @@ mod tests {
             [
                 OptimizerKind::Anmin,
                 OptimizerKind::AnminPlain,
-                OptimizerKind::Lbfgs
+                OptimizerKind::Lbfgs,
+                OptimizerKind::Lm
             ]
         );
+        assert_eq!(takers("mu_max"), [OptimizerKind::Lm]);
         assert_eq!(takers("epochs"), [OptimizerKind::Sgd, OptimizerKind::Adam]);
         assert_eq!(takers("step"), [OptimizerKind::Anmin]);
         assert_eq!(
