@@ -225,8 +225,8 @@ impl SavedModel {
             path: source.to_owned(),
             message,
         };
-        let model: SavedModel = serde_json::from_str(text)
-            .map_err(|e| err(format!("not an anmin model file: {e}")))?;
+        let model: SavedModel =
+            serde_json::from_str(text).map_err(|e| err(format!("not an anmin model file: {e}")))?;
         model.validate().map_err(err)?;
         Ok(model)
     }
