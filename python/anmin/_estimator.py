@@ -281,9 +281,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
 
     # ---- fit / predict -------------------------------------------------------------------
 
-    def _validate(self, X, y=None, reset: bool = True):
+    def _validate(self, X, y="no_validation", reset: bool = True):
         kwargs = dict(dtype=np.float64, order=None, ensure_all_finite=True)
-        if y is None:
+        if isinstance(y, str) and y == "no_validation":
             if _validate_data is not None:
                 return _validate_data(self, X, reset=reset, **kwargs)
             return self._validate_data(X, reset=reset, **kwargs)  # pragma: no cover
