@@ -297,6 +297,17 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         y (1-D, or 2-D for several outputs). Ctrl-C stops training after the current step
         and raises KeyboardInterrupt; the estimator is then left as it was before `fit`."""
         self._check_params()
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # An error or Ctrl-C leaves the estimator as it was (validation had already set
+            # n_features_in_ and feature_names_in_).
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y) -> "ANMINRegressor":
         target_names = _target_names(y)
         X, y = self._validate(X, y, reset=True)
         y = np.asarray(y, dtype=np.float64)
@@ -314,8 +325,6 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         model_json, report_json = _native.fit(
             X, np.asarray(y2, dtype=np.float64), [str(f) for f in feature_names],
             [str(t) for t in target_names], json.dumps(self._request()), int(self.n_threads))
-        # Only now, with the run finished, does the estimator change: an error or an
-        # interruption leaves it as it was.
         self._set_fitted(model_json, json.loads(report_json), y_1d)
         return self
 

@@ -1,5 +1,6 @@
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +10,10 @@ import pytest
 def anmin_bin():
     """The command line: $ANMIN_BIN (the Rust binary, as .ci/run sets it), else the `anmin`
     command that `pip install .` puts on the PATH (the same Rust code)."""
+    beside = os.path.join(os.path.dirname(sys.executable), "anmin")
     path = os.environ.get("ANMIN_BIN") or shutil.which("anmin")
+    if not path and os.path.exists(beside):
+        path = beside
     if not path:
         pytest.skip("no anmin command: set ANMIN_BIN")
     return path
