@@ -30,7 +30,7 @@ path, hidden, iters, optimizer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 df = pd.read_csv(path)
 columns = []
 for name in df.columns[:-1]:
-    if df[name].dtype == object:
+    if not pd.api.types.is_numeric_dtype(df[name]):
         for category in sorted(df[name].unique()):
             columns.append((df[name] == category).astype(np.float64).rename(f"{name}={category}"))
     else:
