@@ -64,6 +64,22 @@ def strip(v):
 def paths(v):
     # Paths of the two work folders differ only by old/new.
     return json.loads(json.dumps(v).replace(old, "ROOT").replace(new, "ROOT"))
+def added_nulls(a, b, where=""):
+    """Keys the new build adds with the value null (the run JSON may gain keys, never lose or
+    rename one: a new optimizer's flags appear in every run's config as null); they are
+    listed, then removed from b so that everything else must agree."""
+    found = []
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(b):
+            if k not in a and b[k] is None:
+                found.append(where + "/" + k); del b[k]
+            elif k in a:
+                found += added_nulls(a[k], b[k], where + "/" + k)
+    elif isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            found += added_nulls(x, y, where)
+    return found
+added = set()
 bad = 0; seen = 0
 for root, _, files in os.walk(old):
     for f in sorted(files):
@@ -75,6 +91,8 @@ for root, _, files in os.walk(old):
         if f.endswith(".json") or f.endswith(".jsonl"):
             la = [strip(paths(json.loads(l))) for l in open(a) if l.strip()] if f.endswith(".jsonl") else [strip(paths(json.load(open(a))))]
             lb = [strip(paths(json.loads(l))) for l in open(b) if l.strip()] if f.endswith(".jsonl") else [strip(paths(json.load(open(b))))]
+            for x, y in zip(la, lb):
+                added.update(added_nulls(x, y))
             if f.endswith(".jsonl"):
                 key = lambda r: (r.get("optimizer"), r.get("split", {}).get("seed"))
                 la.sort(key=key); lb.sort(key=key)
@@ -90,6 +108,8 @@ for root, _, files in os.walk(old):
         else:
             if open(a, "rb").read() != open(b, "rb").read():
                 print("differs:", rel); bad += 1
+if added:
+    print("keys the new build adds (null):", ", ".join(sorted(added)))
 print(f"{seen} outputs compared, {bad} differ")
 sys.exit(1 if bad else 0)
 PY

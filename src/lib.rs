@@ -21,6 +21,8 @@ pub mod optim;
 pub mod outputs;
 pub mod plot;
 pub mod progress;
+#[cfg(feature = "python")]
+mod python;
 pub mod report;
 pub mod rng;
 pub mod rows;

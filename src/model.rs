@@ -215,8 +215,18 @@ impl SavedModel {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let model: SavedModel = serde_json::from_str(&text)
-            .map_err(|e| err(format!("not an anmin model file: {e}")))?;
+        SavedModel::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks a model file's text (as [`SavedModel::load`]); `source` names it in
+    /// errors.
+    pub fn from_json(text: &str, source: &str) -> Result<SavedModel> {
+        let err = |message: String| Error::Model {
+            path: source.to_owned(),
+            message,
+        };
+        let model: SavedModel =
+            serde_json::from_str(text).map_err(|e| err(format!("not an anmin model file: {e}")))?;
         model.validate().map_err(err)?;
         Ok(model)
     }

@@ -111,11 +111,6 @@ fn published_results_name_their_files_relative_to_the_repository() {
     assert!(checked > 0, "no result files read in {}", results.display());
 }
 
-/// Documents linked from the user documents that another line of work is writing; a link to
-/// one of them is accepted while the file does not exist yet. Remove an entry once the file
-/// is in the repository (the test then checks its links and anchors like any other).
-const PENDING_DOCUMENTS: [&str; 1] = ["docs/PYTHON.md"];
-
 /// The user documents whose relative links must resolve: README.md, CHANGELOG.md and the
 /// markdown files directly in docs/.
 fn user_documents(files: &[String]) -> Vec<String> {
@@ -278,9 +273,7 @@ fn relative_links_in_the_user_documents_resolve() {
             checked += 1;
             let full = root.join(&resolved);
             if !full.exists() {
-                if !PENDING_DOCUMENTS.contains(&resolved.as_str()) {
-                    broken.push(format!("{place}: {resolved} does not exist"));
-                }
+                broken.push(format!("{place}: {resolved} does not exist"));
                 continue;
             }
             let Some(anchor) = anchor.filter(|a| !a.is_empty()) else {

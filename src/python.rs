@@ -1,0 +1,238 @@
+//! The Python module `anmin._native` (PyO3), built only with the `python` feature (maturin,
+//! pyproject.toml). It holds no training logic: `fit` turns numpy arrays into a
+//! [`Dataset`](crate::data::Dataset) and runs the library's training call, `predict` applies a
+//! saved model as `anmin predict` does, and `run_cli` runs the command line itself, so that
+//! `pip install .` also puts the `anmin` command on the PATH. The estimator's conventions
+//! (scikit-learn's) live in python/anmin/.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use clap::Parser;
+use nalgebra::DMatrix;
+use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::cli::Cli;
+use crate::commands;
+use crate::data::{Dataset, Layout, MatrixRef};
+use crate::history::StopReason;
+use crate::model::SavedModel;
+use crate::train::{TrainRequest, Trainer};
+
+/// An anmin error as a Python `ValueError` with the CLI's message.
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// A numpy matrix (any strides: C or Fortran order, or a view) as a column-major matrix.
+fn matrix(x: &PyReadonlyArray2<'_, f64>) -> DMatrix<f64> {
+    let view = x.as_array();
+    let (n, d) = view.dim();
+    // Column by column: a plain copy for Fortran order, a strided read for C order.
+    let mut m = DMatrix::zeros(n, d);
+    for (j, column) in view.columns().into_iter().enumerate() {
+        for (dst, src) in m.column_mut(j).iter_mut().zip(column.iter()) {
+            *dst = *src;
+        }
+    }
+    m
+}
+
+/// How often `fit` looks for Ctrl-C (Python runs its signal handlers only when asked).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// A numpy matrix as the library's borrowed matrix: no copy for C or Fortran order (the
+/// dataset then makes its one copy); a strided view is gathered first.
+fn with_matrix<R>(x: &PyReadonlyArray2<'_, f64>, f: impl FnOnce(MatrixRef<'_>) -> R) -> R {
+    let (rows, cols) = x.as_array().dim();
+    let layout = if x.is_c_contiguous() {
+        Some(Layout::RowMajor)
+    } else if x.is_fortran_contiguous() {
+        Some(Layout::ColumnMajor)
+    } else {
+        None
+    };
+    match (layout, x.as_slice()) {
+        (Some(layout), Ok(values)) => f(MatrixRef {
+            values,
+            rows,
+            cols,
+            layout,
+        }),
+        _ => {
+            let m = matrix(x);
+            f(MatrixRef {
+                values: m.as_slice(),
+                rows,
+                cols,
+                layout: Layout::ColumnMajor,
+            })
+        }
+    }
+}
+
+/// The arrays as a dataset, with the library's checks (shapes, names, finite values).
+fn dataset(
+    x: &PyReadonlyArray2<'_, f64>,
+    y: &PyReadonlyArray2<'_, f64>,
+    feature_names: &[String],
+    target_names: &[String],
+) -> PyResult<Dataset> {
+    with_matrix(x, |xm| {
+        with_matrix(y, |ym| {
+            Dataset::from_matrix("<python>", (xm, feature_names), (ym, target_names))
+        })
+    })
+    .map_err(value_error)
+}
+
+/// Trains as `anmin train` does through the library's `Trainer`; the model file's text, the
+/// run JSON and whether the run was interrupted.
+fn train(
+    dataset: &Dataset,
+    request: &TrainRequest,
+    n_threads: usize,
+    interrupt: &AtomicBool,
+) -> crate::Result<(String, String, bool)> {
+    let trained = Trainer::new(request)
+        .threads(n_threads)
+        .interrupt(interrupt)
+        .run(dataset)?;
+    let mut model_json =
+        serde_json::to_string_pretty(&trained.saved_model(dataset)).expect("models serialize");
+    model_json.push('\n');
+    let report_json = serde_json::to_string(&trained.report).expect("reports serialize");
+    let interrupted = trained.report.stop_reason == StopReason::Interrupted;
+    Ok((model_json, report_json, interrupted))
+}
+
+/// Trains on every row of `x` (n × d) and `y` (n × k) as `anmin train` with the request's
+/// settings; returns (model file text, run JSON). The GIL is released while a worker thread
+/// trains; Ctrl-C stops it after the current step and raises KeyboardInterrupt.
+#[pyfunction]
+#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads))]
+fn fit(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray2<'_, f64>,
+    feature_names: Vec<String>,
+    target_names: Vec<String>,
+    request_json: &str,
+    n_threads: usize,
+) -> PyResult<(String, String)> {
+    let request = TrainRequest::from_json(request_json).map_err(value_error)?;
+    let dataset = dataset(&x, &y, &feature_names, &target_names)?;
+    drop((x, y));
+    // This fit's own flag: concurrent fits (threads of one process) stop independently.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let (done, finished) = mpsc::channel();
+    let flag = Arc::clone(&interrupt);
+    let worker = std::thread::spawn(move || {
+        let result = train(&dataset, &request, n_threads, &flag);
+        let _ = done.send(());
+        result
+    });
+    let mut signal: Option<PyErr> = None;
+    let mut finished = Some(finished);
+    loop {
+        // The receiver moves into the GIL-free closure and back (it is not Sync).
+        let receiver = finished.take().expect("kept between polls");
+        let (status, receiver) = py.detach(move || (receiver.recv_timeout(SIGNAL_POLL), receiver));
+        finished = Some(receiver);
+        if status != Err(mpsc::RecvTimeoutError::Timeout) {
+            break;
+        }
+        if let Err(e) = py.check_signals() {
+            interrupt.store(true, Ordering::SeqCst);
+            signal.get_or_insert(e);
+        }
+    }
+    let result = py
+        .detach(|| worker.join())
+        .map_err(|_| PyRuntimeError::new_err("anmin: the training thread panicked"))?;
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    let (model_json, report_json, interrupted) = result.map_err(value_error)?;
+    if interrupted {
+        return Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(
+            "training interrupted",
+        ));
+    }
+    Ok((model_json, report_json))
+}
+
+/// The model's outputs (n × k) for inputs in its encoded feature order (n × d), with its
+/// standardization and clipping, exactly as `anmin predict`.
+#[pyfunction]
+fn predict<'py>(
+    py: Python<'py>,
+    model_json: &str,
+    x: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let model = SavedModel::from_json(model_json, "model").map_err(value_error)?;
+    let d = model.encoding.n_features();
+    if x.as_array().ncols() != d {
+        return Err(PyValueError::new_err(format!(
+            "X has {} features, but the model takes {d}",
+            x.as_array().ncols()
+        )));
+    }
+    let x = matrix(&x);
+    let values = py
+        .detach(|| commands::predict::predict_encoded(&model, &x, "X"))
+        .map_err(value_error)?;
+    let (n, k) = values.shape();
+    let out = ndarray_from(&values, n, k);
+    Ok(out.to_pyarray(py))
+}
+
+fn ndarray_from(m: &DMatrix<f64>, n: usize, k: usize) -> numpy::ndarray::Array2<f64> {
+    numpy::ndarray::Array2::from_shape_fn((n, k), |(i, j)| m[(i, j)])
+}
+
+/// Checks a model file's text; returns its encoded feature names and target names as JSON.
+#[pyfunction]
+fn check_model(model_json: &str) -> PyResult<String> {
+    let model = SavedModel::from_json(model_json, "model").map_err(value_error)?;
+    let info = serde_json::json!({
+        "features": model.encoding.feature_names(),
+        "targets": model.encoding.targets,
+    });
+    Ok(info.to_string())
+}
+
+/// Runs the command line with `argv` (argv[0] is the program name) as the `anmin` binary
+/// does, and returns its exit code.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<String>) -> i32 {
+    py.detach(|| match Cli::try_parse_from(argv) {
+        Err(e) => {
+            // --help and --version are "errors" that print to stdout and exit 0.
+            let _ = e.print();
+            e.exit_code()
+        }
+        Ok(cli) => match commands::run(cli) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                i32::from(e.exit_code())
+            }
+        },
+    })
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(predict, m)?)?;
+    m.add_function(wrap_pyfunction!(check_model, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    Ok(())
+}
