@@ -15,16 +15,10 @@ use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};
 use faer::Par;
 use nalgebra::{DMatrix, DVector};
-use rand::RngExt;
-use rand_distr::StandardNormal;
 
-fn gaussian(rows: usize, cols: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
-    DMatrix::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
-}
+mod common;
 
-fn inputs(n: usize, d: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
-    gaussian(n, d, rng).insert_column(d, 1.0)
-}
+use common::random::{gaussian, inputs};
 
 #[test]
 fn gradient_matches_central_differences() {

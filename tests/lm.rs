@@ -11,26 +11,10 @@ use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};
 use faer::Par;
 use nalgebra::{DMatrix, DVector};
-use rand::RngExt;
-use rand_distr::StandardNormal;
 
-fn gaussian(rows: usize, cols: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
-    DMatrix::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
-}
+mod common;
 
-/// n samples of d standard-normal features with the ones column appended.
-fn inputs(n: usize, d: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
-    gaussian(n, d, rng).insert_column(d, 1.0)
-}
-
-fn random_net(d1: usize, h: usize, k: usize, alpha: f64, rng: &mut anmin::rng::Rng) -> Network {
-    Network {
-        a: gaussian(h, d1, rng),
-        b: gaussian(k, h, rng),
-        b0: DVector::from_iterator(k, gaussian(k, 1, rng).iter().copied()),
-        alpha,
-    }
-}
+use common::random::{gaussian, inputs, random_net};
 
 fn max_relative(got: &DMatrix<f64>, want: &DMatrix<f64>) -> f64 {
     (got - want).amax() / want.amax().max(1e-300)

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::random::gaussian;
+
 use std::path::Path;
 
 use anmin::data::Samples;
@@ -15,15 +17,8 @@ use anmin::rng::{Stream, seeded};
 use anmin::select::{self, PathSettings};
 use common::{anmin, read_json, scratch, train, write};
 use faer::Par;
-use nalgebra::DMatrix;
 use predicates::prelude::*;
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use serde_json::Value;
-
-fn gaussian(rows: usize, cols: usize, rng: &mut anmin::rng::Rng) -> DMatrix<f64> {
-    DMatrix::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
-}
 
 /// A noisy planted network: n samples of d standardized features (with the ones column).
 fn teacher(n: usize, d: usize, seed: u64) -> Samples {

@@ -4,6 +4,8 @@
 // Each test file uses a part of these.
 #![allow(dead_code)]
 
+pub mod random;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
