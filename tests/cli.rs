@@ -8,7 +8,9 @@ use serde_json::Value;
 
 mod common;
 
-use common::{anmin, expect_error, files_in, read_json, scratch, small_csv, stdout_of, write};
+use common::{
+    anmin, expect_error, files_in, read_json, run_json, scratch, small_csv, stdout_of, write,
+};
 
 /// Runs `anmin train --data <file> <extra>` and expects exit code 2 with `message` on stderr.
 fn expect_data_error(file_bytes: &[u8], extra: &[&str], message: &str) {
@@ -155,25 +157,6 @@ fn bad_flag_values_are_usage_errors() {
             .code(2)
             .stderr(predicate::str::contains("panicked").not());
     }
-}
-
-/// Runs `anmin train --data <data> <extra>` (the progress bar as the flags say) and returns
-/// its run JSON.
-fn run_json(dir: &Path, data: &Path, extra: &[&str]) -> Value {
-    let out = dir.join(format!(
-        "run-{}.json",
-        extra.join("_").replace(['-', ' '], "")
-    ));
-    anmin()
-        .arg("train")
-        .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&out)
-        .args(extra)
-        .assert()
-        .success();
-    read_json(&out)
 }
 
 /// The run JSON with every time measurement removed.

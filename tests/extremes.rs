@@ -7,7 +7,6 @@
 //! never NaN.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use anmin::DataError;
 use anmin::aggregate::Metric;
@@ -24,7 +23,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{anmin, read_json, stdout_of};
+use common::{anmin, run_json, stdout_of};
 
 /// `anmin train` arguments as the command line gives them.
 fn train_args(flags: &[&str]) -> TrainArgs {
@@ -296,27 +295,12 @@ fn constant_target_has_no_r2_and_a_finite_mse() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("constant.csv");
     std::fs::write(&data, &text).expect("write data");
-    let run = run_json(&data, &["--hidden", "5", "--iters", "5"], dir.path());
+    let run = run_json(dir.path(), &data, &["--hidden", "5", "--iters", "5"]);
     for e in [&run["history"][0], &run["final"], &run["best"]] {
         assert!(e["train_r2"].is_null() && e["test_r2"].is_null(), "{e}");
         assert!(e["train_mse"].is_f64() && e["test_mse"].is_f64(), "{e}");
     }
     assert!(run["per_output"][0]["train_r2"].is_null());
-}
-
-/// Runs the `anmin` binary and returns its run JSON.
-fn run_json(data: &Path, flags: &[&str], dir: &Path) -> Value {
-    let out = dir.join("run.json");
-    anmin()
-        .arg("train")
-        .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&out)
-        .args(flags)
-        .assert()
-        .success();
-    read_json(&out)
 }
 
 #[test]
@@ -527,19 +511,19 @@ fn an_overflowing_test_mse_is_told_apart_from_no_test_set() {
         "{stdout}"
     );
 
-    let overflowing = run_json(&data, &flags, dir.path());
+    let overflowing = run_json(dir.path(), &data, &flags);
     assert!(overflowing["final"]["test_mse"].is_null());
     assert_eq!(overflowing["undefined_metrics"]["test_mse"], "overflow");
     assert_eq!(overflowing["undefined_metrics"]["test_r2"], "overflow");
     assert!(overflowing["undefined_metrics"].get("train_mse").is_none());
     let run_file = dir.path().join("overflowing.json");
-    std::fs::rename(dir.path().join("run.json"), &run_file).expect("renamed");
+    std::fs::write(&run_file, overflowing.to_string()).expect("written");
 
     // The same data without a test set: null for another reason.
     let no_test = run_json(
+        dir.path(),
         &data,
         &["--test-frac", "0", "--hidden", "4", "-q"],
-        dir.path(),
     );
     assert!(no_test["final"]["test_mse"].is_null());
     assert_eq!(no_test["undefined_metrics"]["test_mse"], "no_test_set");

@@ -77,6 +77,25 @@ pub fn train(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
+/// Runs `anmin train --data <data> <extra>` (the progress bar as the flags say), writing the
+/// run file into `dir` under a name made of the flags, and returns its run JSON.
+pub fn run_json(dir: &Path, data: &Path, extra: &[&str]) -> Value {
+    let out = dir.join(format!(
+        "run-{}.json",
+        extra.join("_").replace(['-', ' ', '/', '.'], "")
+    ));
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    read_json(&out)
+}
+
 /// Runs `cmd`, expects success, and returns its stdout.
 pub fn stdout_of(cmd: &mut Command) -> String {
     let output = cmd.output().expect("runs");
