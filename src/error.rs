@@ -3,6 +3,23 @@
 
 use std::path::PathBuf;
 
+/// A cell of a file: where it is (1-based line and column), its column's name and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellLocation {
+    pub path: String,
+    pub line: u64,
+    pub column: usize,
+    pub name: String,
+    pub value: String,
+}
+
+/// `path:line:column`, as compilers name a place.
+impl std::fmt::Display for CellLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
 /// Problems with an input table: the file, its CSV structure, or its values. Names and values
 /// from the file are shown quoted and escaped (`{:?}`), so that a quoted field holding a
 /// newline cannot split the one-line message.
@@ -61,52 +78,27 @@ pub enum DataError {
     #[error("{path}: {message}")]
     ColumnChoice { path: String, message: String },
     #[error(
-        "{path}:{line}:{column}: missing value {value:?} in column {name:?} (pass --drop-missing to drop rows with missing values)"
+        "{at}: missing value {:?} in column {:?} (pass --drop-missing to drop rows with missing values)",
+        at.value,
+        at.name
     )]
-    Missing {
-        path: String,
-        line: u64,
-        column: usize,
-        name: String,
-        value: String,
-    },
-    #[error("{path}:{line}:{column}: target column {name:?} must be numeric, found {value:?}")]
-    NonNumericTarget {
-        path: String,
-        line: u64,
-        column: usize,
-        name: String,
-        value: String,
-    },
+    Missing { at: CellLocation },
+    #[error("{at}: target column {:?} must be numeric, found {:?}", at.name, at.value)]
+    NonNumericTarget { at: CellLocation },
     #[error(
-        "{path}:{line}:{column}: target column {name:?} is too large to train on: squared errors of values like {value:?} overflow f64; rescale the column (e.g. to other units)"
+        "{at}: target column {:?} is too large to train on: squared errors of values like {:?} overflow f64; rescale the column (e.g. to other units)",
+        at.name,
+        at.value
     )]
-    TargetTooLarge {
-        path: String,
-        line: u64,
-        column: usize,
-        name: String,
-        value: String,
-    },
+    TargetTooLarge { at: CellLocation },
     #[error(
-        "{path}:{line}:{column}: unknown category {value:?} in column {name:?} (the model knows: {known})"
+        "{at}: unknown category {:?} in column {:?} (the model knows: {known})",
+        at.value,
+        at.name
     )]
-    UnknownCategory {
-        path: String,
-        line: u64,
-        column: usize,
-        name: String,
-        value: String,
-        known: String,
-    },
-    #[error("{path}:{line}:{column}: column {name:?} must be numeric, found {value:?}")]
-    NonNumericFeature {
-        path: String,
-        line: u64,
-        column: usize,
-        name: String,
-        value: String,
-    },
+    UnknownCategory { at: CellLocation, known: String },
+    #[error("{at}: column {:?} must be numeric, found {:?}", at.name, at.value)]
+    NonNumericFeature { at: CellLocation },
     #[error(
         "{path}: column {name:?} cannot be standardized: its values span more than f64 can represent"
     )]

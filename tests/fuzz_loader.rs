@@ -221,12 +221,12 @@ fn check_error(e: &DataError, bytes: &[u8]) -> Checked {
         DataError::NotUtf8 { line, .. }
         | DataError::Binary { line, .. }
         | DataError::Csv { line, .. }
-        | DataError::Ragged { line, .. }
-        | DataError::Missing { line, .. }
-        | DataError::NonNumericTarget { line, .. }
-        | DataError::NonNumericFeature { line, .. }
-        | DataError::TargetTooLarge { line, .. }
-        | DataError::UnknownCategory { line, .. } => Some(*line),
+        | DataError::Ragged { line, .. } => Some(*line),
+        DataError::Missing { at }
+        | DataError::NonNumericTarget { at }
+        | DataError::NonNumericFeature { at }
+        | DataError::TargetTooLarge { at }
+        | DataError::UnknownCategory { at, .. } => Some(at.line),
         _ => None,
     };
     if let Some(line) = line {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cell::Cell;
 use super::table::Table;
-use crate::error::DataError;
+use crate::error::{CellLocation, DataError};
 
 /// Which columns are targets and which are inputs, as the user named them.
 #[derive(Debug, Clone, Default)]
@@ -411,53 +411,44 @@ impl CellAt {
         }
     }
 
-    fn missing(self, name: &str) -> DataError {
-        DataError::Missing {
+    /// The cell with its column's name.
+    fn named(self, name: &str) -> CellLocation {
+        CellLocation {
             path: self.path,
             line: self.line,
             column: self.column,
             name: name.into(),
             value: self.value,
+        }
+    }
+
+    fn missing(self, name: &str) -> DataError {
+        DataError::Missing {
+            at: self.named(name),
         }
     }
 
     fn non_numeric_target(self, name: &str) -> DataError {
         DataError::NonNumericTarget {
-            path: self.path,
-            line: self.line,
-            column: self.column,
-            name: name.into(),
-            value: self.value,
+            at: self.named(name),
         }
     }
 
     fn target_too_large(self, name: &str) -> DataError {
         DataError::TargetTooLarge {
-            path: self.path,
-            line: self.line,
-            column: self.column,
-            name: name.into(),
-            value: self.value,
+            at: self.named(name),
         }
     }
 
     fn non_numeric_feature(self, name: &str) -> DataError {
         DataError::NonNumericFeature {
-            path: self.path,
-            line: self.line,
-            column: self.column,
-            name: name.into(),
-            value: self.value,
+            at: self.named(name),
         }
     }
 
     fn unknown_category(self, name: &str, known: &[String]) -> DataError {
         DataError::UnknownCategory {
-            path: self.path,
-            line: self.line,
-            column: self.column,
-            name: name.into(),
-            value: self.value,
+            at: self.named(name),
             known: name_list(known),
         }
     }
@@ -502,7 +493,7 @@ mod tests {
     fn missing_values_fail_or_drop() {
         let text = "a,b,y\n1,2,3\n4,NA,6\n7,8,inf\n9,1,2\n";
         match dataset(text, &ColumnChoice::default()) {
-            Err(DataError::Missing { line, column, .. }) => assert_eq!((line, column), (3, 2)),
+            Err(DataError::Missing { at }) => assert_eq!((at.line, at.column), (3, 2)),
             other => panic!("{other:?}"),
         }
         let choice = ColumnChoice {
@@ -536,9 +527,11 @@ mod tests {
         assert!(matches!(
             dataset("a,y\n1,x\n", &ColumnChoice::default()),
             Err(DataError::NonNumericTarget {
-                line: 2,
-                column: 2,
-                ..
+                at: CellLocation {
+                    line: 2,
+                    column: 2,
+                    ..
+                }
             })
         ));
         let choice = ColumnChoice {
@@ -602,7 +595,10 @@ mod tests {
         match dataset("x,y\n1,2\n2,-1e300\n3,1e299\n", &ColumnChoice::default()) {
             Err(
                 e @ DataError::TargetTooLarge {
-                    line: 3, column: 2, ..
+                    at:
+                        CellLocation {
+                            line: 3, column: 2, ..
+                        },
                 },
             ) => {
                 assert!(e.to_string().contains("target column \"y\""), "{e}");
@@ -614,7 +610,9 @@ mod tests {
         let text = "x,y\n1,1e154\n2,1e154\n";
         assert!(matches!(
             dataset(text, &ColumnChoice::default()),
-            Err(DataError::TargetTooLarge { line: 2, .. })
+            Err(DataError::TargetTooLarge {
+                at: CellLocation { line: 2, .. }
+            })
         ));
         // Several targets share the sum: each column's squares must fit k times over.
         let text = "x,y1,y2\n1,1.2e154,1\n2,1,2\n";
@@ -625,7 +623,9 @@ mod tests {
         };
         assert!(matches!(
             dataset(text, &choice),
-            Err(DataError::TargetTooLarge { column: 2, .. })
+            Err(DataError::TargetTooLarge {
+                at: CellLocation { column: 2, .. }
+            })
         ));
         // Large features are fine: they are standardized.
         assert!(dataset("x,y\n1e300,1\n-1.7e308,2\n", &ColumnChoice::default()).is_ok());
@@ -656,8 +656,11 @@ mod tests {
         assert!(matches!(
             d.encoding.encode_inputs(&new),
             Err(DataError::UnknownCategory {
-                line: 3,
-                column: 1,
+                at: CellLocation {
+                    line: 3,
+                    column: 1,
+                    ..
+                },
                 ..
             })
         ));
