@@ -310,9 +310,7 @@ impl TrainRequest {
         if let Some(v) = self.split.val_frac.filter(|&v| !unit(v)) {
             return fail(format!("val_frac must be at least 0 and below 1, not {v}"));
         }
-        if let Clip::Margin(m) = self.split.clip
-            && !(m >= 0.0 && m.is_finite())
-        {
+        if matches!(self.split.clip, Clip::Margin(m) if !(m >= 0.0 && m.is_finite())) {
             return fail("clip must be a non-negative number or none".into());
         }
         if self.network.hidden == 0 {
@@ -327,14 +325,10 @@ impl TrainRequest {
                 settings::budget_name(self.optimizer.kind())
             ));
         }
-        if let Ridge::Fixed(v) = self.ridge
-            && !(v >= 0.0 && v.is_finite())
-        {
+        if matches!(self.ridge, Ridge::Fixed(v) if !(v >= 0.0 && v.is_finite())) {
             return fail("ridge must not be negative".into());
         }
-        if let Some(s) = self.max_seconds
-            && (s.is_nan() || s <= 0.0)
-        {
+        if self.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
             return fail("max_seconds must be positive".into());
         }
         self.val_frac()?;
