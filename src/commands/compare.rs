@@ -147,7 +147,8 @@ fn run_pairs(
                         break;
                     };
                     let train_args = run_args(args, kind, seed, threads_per_run);
-                    let result = train_dataset(dataset, &train_args, "compare", None)
+                    let result = super::train::request(&train_args)
+                        .and_then(|r| train_dataset(dataset, (&train_args, &r), "compare", None))
                         .map(|trained| trained.report);
                     let failed = result.is_err();
                     if tx.send(result).is_err() || failed {

@@ -103,5 +103,3 @@ pub fn column_choice(data: &DataArgs) -> ColumnChoice {
         drop_missing: data.drop_missing,
     }
 }
-
-pub use crate::train::parallelism;

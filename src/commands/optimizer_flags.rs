@@ -14,12 +14,18 @@ use crate::train::{NetworkSettings, Ridge, SplitSettings, TrainRequest, settings
 /// Flags every optimizer takes: they set the run, not one optimizer.
 const RUN_FLAGS: [&str; 2] = ["ridge", "max_seconds"];
 
-/// The optimizer flags that were given, by setting name (`a_solver` for `--a-solver`).
-fn given(args: &OptimArgs) -> Map<String, Value> {
+/// Every optimizer flag by setting name (`a_solver` for `--a-solver`), null when not given.
+fn flag_map(args: &OptimArgs) -> Map<String, Value> {
     let Value::Object(map) = serde_json::to_value(args).expect("flags serialize") else {
         unreachable!("flags serialize as an object")
     };
-    map.into_iter()
+    map
+}
+
+/// The optimizer flags that were given, by setting name.
+fn given(args: &OptimArgs) -> Map<String, Value> {
+    flag_map(args)
+        .into_iter()
         .filter(|(name, value)| !value.is_null() && !RUN_FLAGS.contains(&name.as_str()))
         .collect()
 }
@@ -61,9 +67,7 @@ pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()>
 /// comparison records exactly the settings `anmin train --optimizer kind` would. `--variant`
 /// belongs to `anmin` alone (`anmin-plain` is its plain variant).
 pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
-    let Value::Object(mut map) = serde_json::to_value(args).expect("flags serialize") else {
-        unreachable!("flags serialize as an object")
-    };
+    let mut map = flag_map(args);
     for (name, value) in map.iter_mut() {
         let variant_elsewhere = name == "variant" && kind != OptimizerKind::Anmin;
         let kept = RUN_FLAGS.contains(&name.as_str()) || settings::takes(kind, name);

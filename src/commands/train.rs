@@ -36,16 +36,15 @@ pub fn cli_config(args: &TrainArgs, run: &Value) -> Value {
     config
 }
 
-/// Trains on `dataset` as `anmin train` with `args` would (the report's config records the
-/// flags), with `threads` and a SIGINT flag.
+/// Trains on `dataset` as `anmin train` with `args` would: `request` is [`request`]`(args)`;
+/// the report's config records the flags; `--threads` and a SIGINT flag apply.
 pub fn train_dataset(
     dataset: &Dataset,
-    args: &TrainArgs,
+    (args, request): (&TrainArgs, &TrainRequest),
     command: &'static str,
     observer: Option<&mut dyn crate::optim::Observer>,
 ) -> Result<Trained> {
-    let request = request(args)?;
-    let trainer = Trainer::new(&request)
+    let trainer = Trainer::new(request)
         .threads(args.threads)
         .interrupt(super::interrupt::flag())
         .command(command);
@@ -60,10 +59,10 @@ pub fn train_dataset(
 /// `anmin train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     // Reject inapplicable flags before reading any data.
-    let checked = request(args)?;
+    let request = request(args)?;
     let dataset = load_dataset_reporting_drops(args)?;
-    let mut observer = TrainingBar::new(checked.steps(), checked.optimizer.name(), args.quiet);
-    let trained = train_dataset(&dataset, args, "train", Some(&mut observer))?;
+    let mut observer = TrainingBar::new(request.steps(), request.optimizer.name(), args.quiet);
+    let trained = train_dataset(&dataset, (args, &request), "train", Some(&mut observer))?;
     observer.finish();
 
     // Every output is attempted and the summary printed even if a write fails: the run is
