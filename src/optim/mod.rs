@@ -238,6 +238,31 @@ pub(crate) fn require(ok: bool, name: &str, what: &str) -> Result<(), String> {
     }
 }
 
+/// The checks the optimizers' settings share, each with its one message.
+pub(crate) mod checks {
+    use super::require;
+
+    /// A finite number above 0 (learning rates, tolerances).
+    pub fn positive(v: f64, name: &str) -> Result<(), String> {
+        require(v > 0.0 && v.is_finite(), name, "must be positive")
+    }
+
+    /// A finite number at least 0 (penalties, shifts).
+    pub fn non_negative(v: f64, name: &str) -> Result<(), String> {
+        require(v >= 0.0 && v.is_finite(), name, "must not be negative")
+    }
+
+    /// A number in [0, 1) (momenta).
+    pub fn fraction(v: f64, name: &str) -> Result<(), String> {
+        require((0.0..1.0).contains(&v), name, "must be in [0, 1)")
+    }
+
+    /// A count of at least 1.
+    pub fn at_least_one(n: usize, name: &str) -> Result<(), String> {
+        require(n > 0, name, "must be at least 1")
+    }
+}
+
 /// When the loop stops, besides convergence and divergence.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Limits<'a> {

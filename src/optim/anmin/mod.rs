@@ -98,22 +98,13 @@ impl Default for AnminConfig {
 impl AnminConfig {
     /// Rejects settings ANMIN cannot run with, naming the setting.
     pub fn check(&self) -> Result<(), String> {
-        use crate::optim::require;
-        let nonnegative = |v: f64| v >= 0.0 && v.is_finite();
-        require(nonnegative(self.tol), "tol", "must not be negative")?;
-        require(nonnegative(self.ridge), "ridge", "must not be negative")?;
-        require(nonnegative(self.a_shift), "a_shift", "must not be negative")?;
-        require(
-            self.cg_tol > 0.0 && self.cg_tol.is_finite(),
-            "cg_tol",
-            "must be positive",
-        )?;
-        require(self.cg_max_iters > 0, "cg_max_iters", "must be at least 1")?;
-        require(
-            self.a_sample_factor > 0,
-            "a_sample_factor",
-            "must be at least 1",
-        )
+        use crate::optim::checks::{at_least_one, non_negative, positive};
+        non_negative(self.tol, "tol")?;
+        non_negative(self.ridge, "ridge")?;
+        non_negative(self.a_shift, "a_shift")?;
+        positive(self.cg_tol, "cg_tol")?;
+        at_least_one(self.cg_max_iters, "cg_max_iters")?;
+        at_least_one(self.a_sample_factor, "a_sample_factor")
     }
 }
 

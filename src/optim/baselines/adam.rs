@@ -36,22 +36,11 @@ impl AdamConfig {
 
     /// Rejects settings Adam cannot run with, naming the setting.
     pub fn check(&self) -> Result<(), String> {
+        use crate::optim::checks::{fraction, positive};
         use crate::optim::require;
-        require(
-            self.lr > 0.0 && self.lr.is_finite(),
-            "lr",
-            "must be positive",
-        )?;
-        require(
-            (0.0..1.0).contains(&self.beta1),
-            "beta1",
-            "must be in [0, 1)",
-        )?;
-        require(
-            (0.0..1.0).contains(&self.beta2),
-            "beta2",
-            "must be in [0, 1)",
-        )?;
+        positive(self.lr, "lr")?;
+        fraction(self.beta1, "beta1")?;
+        fraction(self.beta2, "beta2")?;
         require(self.eps > 0.0, "eps", "must be positive")
     }
 }

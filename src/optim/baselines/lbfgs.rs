@@ -60,19 +60,12 @@ impl LbfgsConfig {
 
     /// Rejects settings L-BFGS cannot run with, naming the setting.
     pub fn check(&self) -> Result<(), String> {
+        use crate::optim::checks::{at_least_one, non_negative, positive};
         use crate::optim::require;
-        require(
-            self.lr > 0.0 && self.lr.is_finite(),
-            "lr",
-            "must be positive",
-        )?;
-        require(self.history > 0, "history", "must be at least 1")?;
-        require(self.inner_iters > 0, "inner_iters", "must be at least 1")?;
-        require(
-            self.ridge >= 0.0 && self.ridge.is_finite(),
-            "ridge",
-            "must not be negative",
-        )?;
+        positive(self.lr, "lr")?;
+        at_least_one(self.history, "history")?;
+        at_least_one(self.inner_iters, "inner_iters")?;
+        non_negative(self.ridge, "ridge")?;
         require(
             self.tolerance_grad >= 0.0,
             "tolerance_grad",

@@ -44,13 +44,9 @@ impl Default for BatchConfig {
 impl BatchConfig {
     /// Rejects settings no mini-batch method can run with, naming the setting.
     pub fn check(&self) -> Result<(), String> {
-        use crate::optim::require;
-        require(self.batch_size > 0, "batch_size", "must be at least 1")?;
-        require(
-            self.ridge >= 0.0 && self.ridge.is_finite(),
-            "ridge",
-            "must not be negative",
-        )
+        use crate::optim::checks::{at_least_one, non_negative};
+        at_least_one(self.batch_size, "batch_size")?;
+        non_negative(self.ridge, "ridge")
     }
 }
 

@@ -23,17 +23,9 @@ impl Default for SgdConfig {
 impl SgdConfig {
     /// Rejects settings SGD cannot run with, naming the setting.
     pub fn check(&self) -> Result<(), String> {
-        use crate::optim::require;
-        require(
-            self.lr > 0.0 && self.lr.is_finite(),
-            "lr",
-            "must be positive",
-        )?;
-        require(
-            (0.0..1.0).contains(&self.momentum),
-            "momentum",
-            "must be in [0, 1)",
-        )
+        use crate::optim::checks::{fraction, positive};
+        positive(self.lr, "lr")?;
+        fraction(self.momentum, "momentum")
     }
 }
 
