@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::choice::Choice;
 use crate::images::shapes::Shape;
+use crate::model::Init;
 use crate::optim::OptimizerKind;
 use crate::optim::anmin::a_sample::SampleMode;
 use crate::optim::anmin::line_search::StepRule;
@@ -140,6 +141,9 @@ pub struct NetArgs {
     /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU
     #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
     pub alpha: f64,
+    /// Where the hidden units' kinks start [default: random; data with --auto]
+    #[arg(long, value_parser = choice::<Init>())]
+    pub init: Option<Init>,
 }
 
 /// Optimizer settings. Unset options take each optimizer's defaults; an option that applies
@@ -225,6 +229,15 @@ pub struct OptimArgs {
     /// Stop after this many seconds of training
     #[arg(long, value_name = "SECONDS", value_parser = parse_positive)]
     pub max_seconds: Option<f64>,
+    /// Train K networks, each on all training rows but one fold of K, stopping early (and,
+    /// with --ridge auto, choosing its penalty) on its own fold; predict their mean
+    /// [default: 1; 5 with --auto]
+    #[arg(long, value_name = "K", value_parser = parse_positive_usize)]
+    pub bag: Option<usize>,
+    /// The recommended setting for prediction: --ridge auto and --bag 5 (any of them
+    /// given explicitly wins)
+    #[arg(long)]
+    pub auto: bool,
 }
 
 #[derive(Debug, Clone, Args, Serialize)]

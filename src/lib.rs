@@ -7,6 +7,7 @@
 //! [`plot`] figure.
 
 pub mod aggregate;
+pub mod bag;
 pub mod choice;
 pub mod cli;
 pub mod commands;

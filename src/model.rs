@@ -12,6 +12,26 @@ use crate::error::{Error, Result};
 use crate::linalg::view;
 use crate::rows::{ROW_BLOCK, fold_row_blocks, vectorized};
 
+/// Where the hidden units' kinks start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Weights and biases drawn from N(0, 1/(d+1)).
+    #[default]
+    Random,
+    /// Weights drawn so, each bias placing the unit's kink at a random mix of training rows
+    /// ([`Network::place_kinks`]).
+    Data,
+}
+
+crate::choice!(Init {
+    Random => ("random", "Weights and biases drawn from N(0, 1/(d+1))"),
+    Data => ("data", "Random weights; each unit's kink placed at a random mix of 5 training rows"),
+});
+
+/// Training rows mixed into each unit's kink point under [`Init::Data`].
+pub const KINK_POINTS: usize = 5;
+
 /// Network parameters. Inputs are augmented samples x̃ = [x; 1], so the hidden bias is the
 /// last column of `a`.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +65,33 @@ impl Network {
             b: DMatrix::zeros(k, hidden),
             b0: DVector::zeros(k),
             alpha,
+        }
+    }
+
+    /// Moves each unit's kink onto the data (RealMLP's data-dependent bias): unit j's bias
+    /// becomes −w_j·p_j, where w_j are its input weights and p_j a random convex combination
+    /// of `points` training rows of `x` (n × (d+1), the last column the constant), so that
+    /// the unit's hyperplane passes through p_j and splits the training rows instead of
+    /// missing them. The input weights are not changed.
+    pub fn place_kinks(&mut self, x: &DMatrix<f64>, points: usize, rng: &mut crate::rng::Rng) {
+        use rand::RngExt;
+        let (n, d_aug) = x.shape();
+        if n == 0 || d_aug != self.d_aug() {
+            return;
+        }
+        let d = d_aug - 1;
+        for j in 0..self.hidden() {
+            let weights: Vec<f64> = (0..points).map(|_| rng.random::<f64>() + 1e-12).collect();
+            let total: f64 = weights.iter().sum();
+            let mut p = vec![0.0; d];
+            for w in &weights {
+                let row = rng.random_range(0..n);
+                for (c, pc) in p.iter_mut().enumerate() {
+                    *pc += w / total * x[(row, c)];
+                }
+            }
+            let dot: f64 = (0..d).map(|c| self.a[(j, c)] * p[c]).sum();
+            self.a[(j, d)] = -dot;
         }
     }
 

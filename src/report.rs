@@ -90,6 +90,9 @@ pub struct RunReport {
     /// How `--ridge auto` chose the penalty (only with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<crate::select::SelectionReport>,
+    /// How the members of a bagged ensemble (`--bag K`) were trained (only with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bagging: Option<crate::bag::BagReport>,
 }
 
 impl RunReport {

@@ -20,6 +20,10 @@ pub enum Stream {
     Teacher = 6,
     /// The rows a subsampled ANMIN A-step is assembled from.
     ASample = 7,
+    /// The folds of bagging (`--bag`).
+    Folds = 8,
+    /// The training rows each unit's kink is placed at (`--init data`).
+    Kinks = 9,
 }
 
 /// The generator for `stream` under the user's `seed`.

@@ -9,10 +9,10 @@ use crate::choice::Choice;
 use crate::cli::{NetArgs, OptimArgs, SplitArgs};
 use crate::error::{Error, Result};
 use crate::optim::OptimizerKind;
-use crate::train::{NetworkSettings, Ridge, SplitSettings, TrainRequest, settings};
+use crate::train::{NetworkSettings, PREDICTION, Ridge, SplitSettings, TrainRequest, settings};
 
 /// Flags every optimizer takes: they set the run, not one optimizer.
-const RUN_FLAGS: [&str; 2] = ["ridge", "max_seconds"];
+const RUN_FLAGS: [&str; 4] = ["ridge", "max_seconds", "bag", "auto"];
 
 /// Every optimizer flag by setting name (`a_solver` for `--a-solver`), null when not given.
 fn flag_map(args: &OptimArgs) -> Map<String, Value> {
@@ -99,8 +99,19 @@ pub fn request(
         network: NetworkSettings {
             hidden: net.hidden,
             alpha: net.alpha,
+            init: net
+                .init
+                .or(args.auto.then_some(PREDICTION.init))
+                .unwrap_or_default(),
         },
-        ridge: args.ridge.unwrap_or(Ridge::Fixed(0.0)),
+        ridge: args
+            .ridge
+            .or(args.auto.then_some(PREDICTION.ridge))
+            .unwrap_or(Ridge::Fixed(0.0)),
+        bag: args
+            .bag
+            .or(args.auto.then_some(PREDICTION.bag))
+            .unwrap_or(1),
         max_seconds: args.max_seconds,
         ..TrainRequest::with_settings(kind, &given)?
     };

@@ -334,6 +334,70 @@ pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
     net
 }
 
+/// The history entry of `net` on `sets` (an entry made outside the loop, e.g. an ensemble's).
+pub fn entry_of(net: &Network, sets: Sets<'_>, iter: usize, elapsed: Duration) -> HistoryEntry {
+    measure(net, sets).entry(iter, elapsed)
+}
+
+/// A run whose history was made outside the loop (an ensemble's): one network per entry; the
+/// run returns the last.
+pub struct Finished<'a> {
+    pub history: Vec<HistoryEntry>,
+    pub networks: Vec<Network>,
+    pub stop_reason: StopReason,
+    pub solver: serde_json::Value,
+    pub sets: Sets<'a>,
+}
+
+/// The outcome of a [`Finished`] run.
+pub fn finished(run: Finished<'_>) -> RunOutcome {
+    let Finished {
+        history,
+        mut networks,
+        stop_reason,
+        solver,
+        sets,
+    } = run;
+    assert_eq!(history.len(), networks.len(), "one network per entry");
+    let last = history.last().cloned().expect("a history has entry 0");
+    let best = (0..history.len())
+        .filter(|&i| history[i].train_mse.is_some())
+        .min_by(|&i, &j| {
+            history[i]
+                .train_mse
+                .partial_cmp(&history[j].train_mse)
+                .expect("finite")
+        })
+        .unwrap_or(history.len() - 1);
+    let measured = measure(networks.last().expect("entry 0"), sets);
+    let network = networks.pop().expect("entry 0");
+    RunOutcome {
+        final_entry: last.clone(),
+        last_entry: last,
+        best_entry: history[best].clone(),
+        best_network: networks
+            .get(best)
+            .cloned()
+            .unwrap_or_else(|| network.clone()),
+        last_network: network.clone(),
+        initial_network: networks.first().cloned().unwrap_or_else(|| network.clone()),
+        network,
+        history,
+        stop_reason,
+        solver,
+        final_train: measured.train,
+        final_test: measured.test,
+    }
+}
+
+fn measure(net: &Network, sets: Sets<'_>) -> Measured {
+    Measured {
+        train: evaluate(net, sets.train),
+        val: sets.val.map(|v| evaluate(net, v)),
+        test: sets.test.map(|t| evaluate(net, t)),
+    }
+}
+
 fn evaluate(net: &Network, samples: &Samples) -> Metrics {
     metrics::evaluate(&net.predict(&samples.x), &samples.y)
 }
@@ -440,17 +504,13 @@ pub fn continue_training(
     limits: Limits<'_>,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
-    let Sets { train, val, test } = sets;
+    let Sets { train, val, .. } = sets;
     let started = Instant::now();
     let initial = net.clone();
     opt.init(&mut net, train);
     let mut elapsed = clock.elapsed + started.elapsed();
 
-    let measure = |net: &Network| Measured {
-        train: evaluate(net, train),
-        val: val.map(|v| evaluate(net, v)),
-        test: test.map(|t| evaluate(net, t)),
-    };
+    let measure = |net: &Network| measure(net, sets);
     let explosion = explosion_threshold(&train.y);
     let first = measure(&net).entry(clock.iter, elapsed);
     observer.on_entry(&first);

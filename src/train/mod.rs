@@ -29,9 +29,10 @@ use faer::Par;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::bag;
 use crate::data::{self, Dataset, Prepared, Samples};
 use crate::error::{Error, Result};
-use crate::model::{Network, SavedModel};
+use crate::model::{Init, KINK_POINTS, Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutcome, Silent};
 use crate::report::RunReport;
 use crate::rng::{Stream, seeded};
@@ -146,6 +147,22 @@ enum NumberOrWord {
     Word(String),
 }
 
+/// The recommended setting for prediction (`anmin train --auto`, the Python estimators'
+/// defaults): each value applies where the user gives none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preset {
+    pub ridge: Ridge,
+    pub bag: usize,
+    pub init: Init,
+}
+
+/// `--auto`.
+pub const PREDICTION: Preset = Preset {
+    ridge: Ridge::Auto,
+    bag: 5,
+    init: Init::Data,
+};
+
 /// The validation fraction of `--ridge auto` when none is given.
 pub const AUTO_VAL_FRAC: f64 = 0.2;
 
@@ -183,6 +200,8 @@ pub struct NetworkSettings {
     pub hidden: usize,
     /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU.
     pub alpha: f64,
+    /// Where the hidden units' kinks start.
+    pub init: Init,
 }
 
 impl Default for NetworkSettings {
@@ -190,6 +209,7 @@ impl Default for NetworkSettings {
         NetworkSettings {
             hidden: 64,
             alpha: 0.0,
+            init: Init::Random,
         }
     }
 }
@@ -209,6 +229,9 @@ pub struct TrainRequest {
     pub max_seconds: Option<f64>,
     /// Record the indices of the training and test rows in the report.
     pub record_split: bool,
+    /// Networks in a bagged ensemble, one per fold of the training rows (see [`crate::bag`]);
+    /// 1 trains one network.
+    pub bag: usize,
 }
 
 /// A request as JSON (the Python package's and a script's form): every key optional,
@@ -224,6 +247,7 @@ struct RequestJson {
     ridge: Ridge,
     max_seconds: Option<f64>,
     record_split: bool,
+    bag: usize,
 }
 
 impl Default for RequestJson {
@@ -237,6 +261,7 @@ impl Default for RequestJson {
             ridge: Ridge::default(),
             max_seconds: None,
             record_split: false,
+            bag: 1,
         }
     }
 }
@@ -252,6 +277,7 @@ impl TrainRequest {
             ridge: Ridge::default(),
             max_seconds: None,
             record_split: false,
+            bag: 1,
         }
     }
 
@@ -293,6 +319,7 @@ impl TrainRequest {
             ridge: raw.ridge,
             max_seconds: raw.max_seconds,
             record_split: raw.record_split,
+            bag: raw.bag,
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
         };
@@ -328,6 +355,9 @@ impl TrainRequest {
         if matches!(self.ridge, Ridge::Fixed(v) if !(v >= 0.0 && v.is_finite())) {
             return fail("ridge must not be negative".into());
         }
+        if self.bag == 0 {
+            return fail("bag must be at least 1".into());
+        }
         if self.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
             return fail("max_seconds must be positive".into());
         }
@@ -339,6 +369,14 @@ impl TrainRequest {
     /// needs validation rows.
     pub fn val_frac(&self) -> Result<f64> {
         let auto = self.ridge == Ridge::Auto;
+        if self.bag > 1 {
+            return match self.split.val_frac {
+                Some(v) if v > 0.0 => Err(Error::usage(
+                    "--bag holds out each fold of the training rows in turn: --val-frac does not apply",
+                )),
+                _ => Ok(0.0),
+            };
+        }
         match self.split.val_frac {
             Some(v) if auto && v == 0.0 => Err(Error::usage(
                 "--ridge auto chooses the penalty on validation rows: --val-frac must be above 0",
@@ -379,6 +417,7 @@ impl TrainRequest {
         ));
         config.insert("max_seconds".into(), json!(self.max_seconds));
         config.insert("record_split".into(), json!(self.record_split));
+        config.insert("bag".into(), json!(self.bag));
         config.extend(to_map(serde_json::to_value(&spec).expect("serializes")));
         config.insert("optimizer".into(), json!(spec.name()));
         config.insert("iters".into(), json!(self.steps()));
@@ -402,13 +441,29 @@ impl TrainRequest {
     /// The seed's random network for this request's shape on `train` (hidden layer only;
     /// the output layer is fitted by the first B-step).
     fn random_network(&self, train: &Samples) -> Network {
-        Network::random(
-            train.d_aug(),
-            self.network.hidden,
-            train.k(),
-            self.network.alpha,
-            &mut seeded(self.split.seed, Stream::Init),
-        )
+        self.random_networks(train, 1).remove(0)
+    }
+
+    /// `count` random networks drawn in turn from the seed's stream: the first is
+    /// [`Self::random_network`]'s.
+    fn random_networks(&self, train: &Samples, count: usize) -> Vec<Network> {
+        let mut rng = seeded(self.split.seed, Stream::Init);
+        let mut kinks = seeded(self.split.seed, Stream::Kinks);
+        (0..count)
+            .map(|_| {
+                let mut net = Network::random(
+                    train.d_aug(),
+                    self.network.hidden,
+                    train.k(),
+                    self.network.alpha,
+                    &mut rng,
+                );
+                if self.network.init == Init::Data {
+                    net.place_kinks(&train.x, KINK_POINTS, &mut kinks);
+                }
+                net
+            })
+            .collect()
     }
 
     fn prepare(&self, dataset: &Dataset, val_frac: f64) -> Result<Prepared> {
@@ -492,7 +547,36 @@ impl<'a> Trainer<'a> {
         let spec = request.resolved_optimizer();
         let limits = request.limits(self.interrupt);
         let val_frac = request.val_frac()?;
-        let (prepared, outcome, selection) = if request.ridge == Ridge::Auto {
+        let (prepared, outcome, selection, bagging) = if request.bag > 1 {
+            let all = request.prepare(dataset, 0.0)?;
+            let sets = optim::Sets {
+                train: &all.train,
+                val: None,
+                test: all.test.as_ref(),
+            };
+            let nets = request.random_networks(&all.train, request.bag);
+            let folds = bag::folds(all.train.n(), request.bag, request.split.seed);
+            if folds.iter().any(Vec::is_empty) {
+                return Err(Error::usage(format!(
+                    "--bag {} needs at least {} training rows, one per fold; there are {}",
+                    request.bag,
+                    request.bag,
+                    all.train.n()
+                )));
+            }
+            let path = PathSettings::default_for(limits.max_iters);
+            let fit = match request.ridge {
+                Ridge::Auto => bag::Fit::Path(&path),
+                Ridge::Fixed(lambda) => bag::Fit::Fixed { lambda },
+            };
+            let run = select::Run {
+                spec: &spec,
+                limits,
+                par,
+            };
+            let (outcome, report) = bag::bag(&run, nets, sets, &folds, fit, observer);
+            (all, outcome, None, Some(report))
+        } else if request.ridge == Ridge::Auto {
             let held_out = request.prepare(dataset, val_frac)?;
             let fit_val = (
                 &held_out.train,
@@ -515,7 +599,7 @@ impl<'a> Trainer<'a> {
             let net = request.random_network(&all.train);
             let outcome = select::refit(&run, net, sets, &selection, observer);
             let report = SelectionReport::new(&selection, &path, fit_val, &all.train);
-            (all, outcome, Some(report))
+            (all, outcome, Some(report), None)
         } else {
             let prepared = request.prepare(dataset, val_frac)?;
             let sets = optim::Sets {
@@ -527,7 +611,7 @@ impl<'a> Trainer<'a> {
             let net = request.random_network(&prepared.train);
             let outcome =
                 optim::train_with_validation(optimizer.as_mut(), net, sets, limits, par, observer);
-            (prepared, outcome, None)
+            (prepared, outcome, None, None)
         };
         let report = report::run_report(report::Parts {
             command: self.command,
@@ -536,6 +620,7 @@ impl<'a> Trainer<'a> {
             prepared: &prepared,
             outcome: &outcome,
             selection,
+            bagging,
             val_frac,
         });
         Ok(Trained {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bag::BagReport;
 use crate::data::{Dataset, InputColumn, Prepared, Samples};
 use crate::history::{HistoryEntry, Undefined};
 use crate::metrics;
@@ -20,6 +21,7 @@ pub struct Parts<'a> {
     pub prepared: &'a Prepared,
     pub outcome: &'a RunOutcome,
     pub selection: Option<SelectionReport>,
+    pub bagging: Option<BagReport>,
     /// The validation fraction in effect.
     pub val_frac: f64,
 }
@@ -33,11 +35,18 @@ pub fn run_report(parts: Parts<'_>) -> RunReport {
         prepared,
         outcome,
         selection,
+        bagging,
         val_frac,
     } = parts;
     let n_val = selection
         .as_ref()
         .map_or(prepared.split.val.len(), |s| s.n_val);
+    // A bag holds out every training row once (in its own fold), not a validation set.
+    let (val_frac, n_val) = if bagging.is_some() {
+        (0.0, 0)
+    } else {
+        (val_frac, n_val)
+    };
     let record = request.record_split;
     RunReport {
         anmin_version: env!("CARGO_PKG_VERSION").into(),
@@ -65,6 +74,7 @@ pub fn run_report(parts: Parts<'_>) -> RunReport {
         per_output: per_output(dataset, outcome, prepared),
         solver: outcome.solver.clone(),
         selection,
+        bagging,
     }
 }
 

@@ -1,0 +1,324 @@
+//! Bagging over folds (`--bag K`), wrapped around the training loop and the penalty
+//! selection the way a cross-validation wraps an estimator: it never enters an optimizer.
+//!
+//! The training rows are cut into K folds. Member k starts from its own random network,
+//! trains on the other K − 1 folds and stops early on fold k; under `--ridge auto` it also
+//! walks the penalty path on fold k ([`select::select`]) and keeps its chosen iterate. Every
+//! training row is held out by exactly one member, so the K choices replace one noisy
+//! hold-out on small tables, and no member is refitted.
+//!
+//! The ensemble predicts the members' mean, which is itself one two-layer network: the members'
+//! hidden layers stacked (K·h units) and their output weights divided by K ([`average`]). The
+//! saved model, `predict`, the run JSON and the Python package therefore treat the ensemble as
+//! one network. The run's history has one entry per member added: entry 0 is the first
+//! member's initial network, entry k the mean of the first k members, on all training rows
+//! and the test rows, timed cumulatively.
+
+use std::time::{Duration, Instant};
+
+use nalgebra::{DMatrix, DVector};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Samples;
+use crate::history::StopReason;
+use crate::model::Network;
+use crate::optim::{self, Limits, Observer, RunOutcome, Sets, Silent};
+use crate::rng::{Stream, seeded};
+use crate::select::{self, PathSettings, Run};
+
+/// The rows (indices into the training rows) of each of `k` folds of `n` rows: a seeded
+/// shuffle dealt out in turn, so fold sizes differ by at most one.
+pub fn folds(n: usize, k: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut seeded(seed, Stream::Folds));
+    let mut folds = vec![Vec::with_capacity(n / k.max(1) + 1); k];
+    for (i, row) in order.into_iter().enumerate() {
+        folds[i % k].push(row);
+    }
+    for fold in &mut folds {
+        fold.sort_unstable();
+    }
+    folds
+}
+
+/// The mean of networks of one input width, output width and slope, as one network: hidden
+/// layers stacked, output weights divided by their number, output biases averaged.
+pub fn average(members: &[Network]) -> Network {
+    let first = &members[0];
+    let m = members.len() as f64;
+    let hidden: usize = members.iter().map(Network::hidden).sum();
+    let (d_aug, k) = (first.d_aug(), first.outputs());
+    let mut a = DMatrix::zeros(hidden, d_aug);
+    let mut b = DMatrix::zeros(k, hidden);
+    let mut b0 = DVector::zeros(k);
+    let mut at = 0;
+    for net in members {
+        let h = net.hidden();
+        a.rows_mut(at, h).copy_from(&net.a);
+        b.columns_mut(at, h).copy_from(&(&net.b / m));
+        b0 += &net.b0;
+        at += h;
+    }
+    Network {
+        a,
+        b,
+        b0: b0 / m,
+        alpha: first.alpha,
+    }
+}
+
+/// What one member did, for the run JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Rows it trained on and rows it stopped (and chose its penalty) on.
+    pub n_fit: usize,
+    pub n_val: usize,
+    /// The relative penalty it kept (`--ridge auto`), or the fixed one.
+    pub lambda: f64,
+    /// Steps from its initial network to the iterate it kept.
+    pub steps: usize,
+    /// Its validation MSE and R² on its own fold.
+    pub val_mse: Option<f64>,
+    pub val_r2: Option<f64>,
+    /// Seconds it took.
+    pub seconds: f64,
+    pub stop_reason: StopReason,
+}
+
+/// The `bagging` object of the run JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BagReport {
+    pub folds: usize,
+    /// The penalty path each member walked (`--ridge auto`), else null.
+    pub path: Option<PathSettings>,
+    pub members: Vec<Member>,
+    /// Mean of the members' validation MSEs: a cross-validated estimate of one member's
+    /// test MSE.
+    pub cv_mse: Option<f64>,
+}
+
+/// How each member is trained: with a penalty path (`--ridge auto`) or with the request's
+/// fixed penalty and early stopping.
+pub enum Fit<'a> {
+    Path(&'a PathSettings),
+    Fixed { lambda: f64 },
+}
+
+/// Trains one member per fold of `all.train` from `nets` (one random network each, in fold
+/// order) and returns the ensemble's outcome on `all` with the report. `run.limits` bound
+/// the whole bag: members are not started after an interruption or once time is up.
+pub fn bag(
+    run: &Run<'_>,
+    nets: Vec<Network>,
+    all: Sets<'_>,
+    folds: &[Vec<usize>],
+    fit: Fit<'_>,
+    observer: &mut dyn Observer,
+) -> (RunOutcome, BagReport) {
+    let started = Instant::now();
+    let train = all.train;
+    let mut members: Vec<Network> = Vec::new();
+    let mut reports: Vec<Member> = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    let mut stop_reason = StopReason::MaxIters;
+    let mut solver = Vec::new();
+
+    // Entry 0: the first member's random network with its output layer fitted on all rows.
+    let initial = optim::initial_network(nets[0].clone(), train, run.par);
+    elapsed += started.elapsed();
+    let first = optim::entry_of(&initial, all, 0, elapsed);
+    observer.on_entry(&first);
+    let mut history = vec![first];
+    let mut networks = vec![initial];
+
+    for (fold, net) in folds.iter().zip(nets) {
+        if let Some(reason) = stopped(&run.limits, elapsed) {
+            stop_reason = reason;
+            break;
+        }
+        let member_started = Instant::now();
+        let (fit_rows, val) = held_out(train, fold);
+        let remaining = run
+            .limits
+            .max_seconds
+            .map(|s| (s - elapsed.as_secs_f64()).max(0.0));
+        let limits = Limits {
+            max_seconds: remaining,
+            ..run.limits
+        };
+        let member_run = Run { limits, ..*run };
+        let (network, report, member_solver, reason) =
+            train_member(&member_run, net, (&fit_rows, &val), &fit);
+        elapsed += member_started.elapsed();
+        members.push(network);
+        reports.push(Member {
+            seconds: member_started.elapsed().as_secs_f64(),
+            ..report
+        });
+        solver.push(member_solver);
+        // Measuring the ensemble is reporting, not training: `elapsed` leaves it out.
+        let ensemble = average(&members);
+        let entry = optim::entry_of(&ensemble, all, members.len(), elapsed);
+        observer.on_entry(&entry);
+        history.push(entry);
+        networks.push(ensemble);
+        if matches!(reason, StopReason::Interrupted | StopReason::MaxSeconds) {
+            stop_reason = reason;
+            break;
+        }
+    }
+    let cv: Vec<f64> = reports.iter().filter_map(|m| m.val_mse).collect();
+    let report = BagReport {
+        folds: folds.len(),
+        path: match fit {
+            Fit::Path(p) => Some(p.clone()),
+            Fit::Fixed { .. } => None,
+        },
+        members: reports,
+        cv_mse: (!cv.is_empty() && cv.len() == members.len())
+            .then(|| cv.iter().sum::<f64>() / cv.len() as f64),
+    };
+    let outcome = optim::finished(optim::Finished {
+        history,
+        networks,
+        stop_reason,
+        solver: serde_json::Value::Array(solver),
+        sets: all,
+    });
+    (outcome, report)
+}
+
+/// Why the bag stops before its next member, if it does.
+fn stopped(limits: &Limits<'_>, elapsed: Duration) -> Option<StopReason> {
+    if limits
+        .interrupt
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Some(StopReason::Interrupted);
+    }
+    limits
+        .max_seconds
+        .is_some_and(|s| elapsed.as_secs_f64() >= s)
+        .then_some(StopReason::MaxSeconds)
+}
+
+/// The training rows without `fold`, and the rows of `fold`.
+fn held_out(train: &Samples, fold: &[usize]) -> (Samples, Samples) {
+    let mut in_fold = vec![false; train.n()];
+    for &i in fold {
+        in_fold[i] = true;
+    }
+    let rest: Vec<usize> = (0..train.n()).filter(|&i| !in_fold[i]).collect();
+    (train.select(&rest), train.select(fold))
+}
+
+/// One member: its kept network, its report (seconds filled in by the caller), the
+/// optimizer's facts and why it stopped.
+fn train_member(
+    run: &Run<'_>,
+    net: Network,
+    (fit_rows, val): (&Samples, &Samples),
+    fit: &Fit<'_>,
+) -> (Network, Member, serde_json::Value, StopReason) {
+    let mut silent = Silent;
+    match fit {
+        Fit::Path(path) => {
+            let selection = select::select(run, net, (fit_rows, val), path, &mut silent);
+            let member = Member {
+                n_fit: fit_rows.n(),
+                n_val: val.n(),
+                lambda: selection.lambda(),
+                steps: selection.steps(),
+                val_mse: selection.entry.val_mse,
+                val_r2: selection.entry.val_r2,
+                seconds: 0.0,
+                stop_reason: selection.stop_reason,
+            };
+            let facts = serde_json::json!({
+                "path": selection.stages.iter().map(|s| s.lambda).collect::<Vec<_>>(),
+            });
+            (selection.network, member, facts, selection.stop_reason)
+        }
+        Fit::Fixed { lambda } => {
+            let mut opt = run.spec.with_ridge(*lambda).build(run.par);
+            let sets = Sets {
+                train: fit_rows,
+                val: Some(val),
+                test: None,
+            };
+            let out = optim::train_with_validation(
+                opt.as_mut(),
+                net,
+                sets,
+                run.limits,
+                run.par,
+                &mut silent,
+            );
+            let member = Member {
+                n_fit: fit_rows.n(),
+                n_val: val.n(),
+                lambda: *lambda,
+                steps: out.final_entry.iter,
+                val_mse: out.final_entry.val_mse,
+                val_r2: out.final_entry.val_r2,
+                seconds: 0.0,
+                stop_reason: out.stop_reason,
+            };
+            (out.network, member, out.solver, out.stop_reason)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use rand::SeedableRng;
+
+    #[test]
+    fn folds_partition_the_rows_evenly() {
+        for (n, k) in [(10, 3), (7, 7), (100, 5), (5, 2)] {
+            let f = folds(n, k, 3);
+            assert_eq!(f.len(), k);
+            let mut all: Vec<usize> = f.concat();
+            all.sort_unstable();
+            assert_eq!(all, (0..n).collect::<Vec<_>>());
+            let (min, max) = (
+                f.iter().map(Vec::len).min().unwrap(),
+                f.iter().map(Vec::len).max().unwrap(),
+            );
+            assert!(max - min <= 1, "{n} rows in {k} folds: sizes {min}..{max}");
+        }
+        assert_eq!(folds(50, 5, 1), folds(50, 5, 1));
+        assert_ne!(folds(50, 5, 1), folds(50, 5, 2));
+    }
+
+    #[test]
+    fn the_stacked_network_predicts_the_members_mean() {
+        let mut rng = Rng::seed_from_u64(9);
+        let members: Vec<Network> = (0..3)
+            .map(|i| {
+                let mut net = Network::random(4, 5 + i, 2, 0.1, &mut rng);
+                net.b = DMatrix::from_fn(2, 5 + i, |r, c| (r + 2 * c + i) as f64 * 0.3 - 1.0);
+                net.b0 = DVector::from_vec(vec![i as f64, -2.0 * i as f64 + 0.5]);
+                net
+            })
+            .collect();
+        let x = DMatrix::from_fn(7, 4, |r, c| {
+            ((r * 5 + c * 3) % 7) as f64 - 3.0 + 0.1 * c as f64
+        });
+        let mean = members
+            .iter()
+            .map(|n| n.predict(&x))
+            .fold(DMatrix::zeros(7, 2), |acc, p| acc + p)
+            / 3.0;
+        let stacked = average(&members);
+        assert_eq!(stacked.hidden(), 5 + 6 + 7);
+        let got = stacked.predict(&x);
+        assert!(
+            (got - mean).abs().max() < 1e-12,
+            "the stacked network must predict the mean of its members"
+        );
+    }
+}
