@@ -241,11 +241,13 @@ impl SavedModel {
         let d = self.encoding.n_features();
         let k = self.encoding.targets.len();
         let h = self.hidden_weights.len();
-        if !self.standardizer.is_valid() || self.standardizer.mean.len() != d {
+        if !self.standardizer.is_valid() || self.standardizer.n_inputs() != d {
             return Err(format!(
                 "standardizer does not describe the {d} encoded features"
             ));
         }
+        // The network's inputs: the scaled features (encoded and derived) and the constant.
+        let d = self.standardizer.n_outputs();
         if h == 0 || self.hidden_weights.iter().any(|r| r.len() != d + 1) {
             return Err(format!(
                 "hidden_weights must be h ≥ 1 rows of {} numbers",

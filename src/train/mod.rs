@@ -29,7 +29,7 @@ use faer::Par;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::data::{self, Dataset, Prepared, Samples};
+use crate::data::{self, Dataset, Prepared, PreprocessSettings, Samples};
 use crate::error::{Error, Result};
 use crate::model::{Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutcome, Silent};
@@ -209,6 +209,8 @@ pub struct TrainRequest {
     pub max_seconds: Option<f64>,
     /// Record the indices of the training and test rows in the report.
     pub record_split: bool,
+    /// How features are derived and scaled (fitted on the training rows).
+    pub preprocess: PreprocessSettings,
 }
 
 /// A request as JSON (the Python package's and a script's form): every key optional,
@@ -224,6 +226,7 @@ struct RequestJson {
     ridge: Ridge,
     max_seconds: Option<f64>,
     record_split: bool,
+    preprocess: PreprocessSettings,
 }
 
 impl Default for RequestJson {
@@ -237,6 +240,7 @@ impl Default for RequestJson {
             ridge: Ridge::default(),
             max_seconds: None,
             record_split: false,
+            preprocess: PreprocessSettings::default(),
         }
     }
 }
@@ -252,6 +256,7 @@ impl TrainRequest {
             ridge: Ridge::default(),
             max_seconds: None,
             record_split: false,
+            preprocess: PreprocessSettings::default(),
         }
     }
 
@@ -293,6 +298,7 @@ impl TrainRequest {
             ridge: raw.ridge,
             max_seconds: raw.max_seconds,
             record_split: raw.record_split,
+            preprocess: raw.preprocess,
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
         };
@@ -386,6 +392,12 @@ impl TrainRequest {
         config.insert("ridge".into(), json!(self.ridge));
         // In effect, not as given: auto implies a validation fraction.
         config.insert("val_frac".into(), json!(self.val_frac().unwrap_or(0.0)));
+        // Recorded when not the default, so that earlier runs' configs stay as they were.
+        if !self.preprocess.is_default() {
+            config.extend(to_map(
+                serde_json::to_value(self.preprocess).expect("serializes"),
+            ));
+        }
         Value::Object(config)
     }
 
@@ -419,6 +431,7 @@ impl TrainRequest {
             val_frac,
             s.seed,
             s.clip.margin(),
+            self.preprocess,
         )?)
     }
 }

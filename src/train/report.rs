@@ -74,9 +74,12 @@ pub fn dataset_info(dataset: &Dataset) -> DatasetInfo {
         .inputs
         .iter()
         .filter_map(|input| match input {
-            InputColumn::Categorical { name, categories } => {
-                Some((name.clone(), categories.clone()))
+            InputColumn::Categorical {
+                name, categories, ..
             }
+            | InputColumn::Frequency {
+                name, categories, ..
+            } => Some((name.clone(), categories.clone())),
             InputColumn::Numeric { .. } => None,
         })
         .collect();
