@@ -81,6 +81,10 @@ fn a_table_with_empty_cells_and_categories_trains_and_predicts_with_no_flags() {
         "{}",
         run["final"]
     );
+    assert_eq!(
+        run["dataset"]["derived_features"],
+        serde_json::json!(["size(missing)"])
+    );
 
     // The model carries the imputation: size's training median and its indicator.
     let saved = read_json(&model);

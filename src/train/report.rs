@@ -44,7 +44,13 @@ pub fn run_report(parts: Parts<'_>) -> RunReport {
         command: command.into(),
         optimizer: request.optimizer.name().into(),
         config: request.config_json(),
-        dataset: dataset_info(dataset),
+        dataset: DatasetInfo {
+            derived_features: prepared
+                .scaler
+                .derive
+                .names(&dataset.encoding.feature_names()),
+            ..dataset_info(dataset)
+        },
         split: SplitInfo {
             seed: request.split.seed,
             test_frac: request.split.test_frac,
@@ -90,6 +96,7 @@ pub fn dataset_info(dataset: &Dataset) -> DatasetInfo {
         targets: dataset.encoding.targets.clone(),
         categorical,
         dropped_rows: dataset.dropped_rows,
+        derived_features: Vec::new(),
     }
 }
 
