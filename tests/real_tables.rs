@@ -86,8 +86,10 @@ fn a_table_with_empty_cells_and_categories_trains_and_predicts_with_no_flags() {
         serde_json::json!(["size(missing)"])
     );
 
-    // The model carries the imputation: size's training median and its indicator.
+    // The model carries the imputation: size's training median and its indicator, in a
+    // format version earlier readers refuse rather than misread.
     let saved = read_json(&model);
+    assert_eq!(saved["format_version"], 2);
     let derive = &saved["standardizer"]["derive"];
     let size = features.iter().position(|f| *f == "size").unwrap();
     assert_eq!(derive["indicators"], serde_json::json!([size]));
@@ -293,14 +295,22 @@ fn model_of(dir: &std::path::Path, data: &std::path::Path, extra: &[&str]) -> Va
 fn robust_scaling_and_integer_levels_are_stored_and_applied_by_predict() {
     let dir = scratch();
     let data = write(dir.path(), "shop.csv", realistic_csv(120).as_bytes());
-    let plain = model_of(dir.path(), &data, &[]);
+    let plain = model_of(dir.path(), &data, &["--drop-missing"]);
+    assert_eq!(plain["format_version"], 1);
     let d_plain = plain["hidden_weights"][0].as_array().unwrap().len();
     assert!(plain["standardizer"].get("smooth_clip").is_none());
     let m = model_of(
         dir.path(),
         &data,
-        &["--scaling", "robust", "--one-hot-integers", "8"],
+        &[
+            "--drop-missing",
+            "--scaling",
+            "robust",
+            "--one-hot-integers",
+            "8",
+        ],
     );
+    assert_eq!(m["format_version"], 2);
     // store has 6 integer values: 6 more inputs.
     assert_eq!(
         m["hidden_weights"][0].as_array().unwrap().len(),
