@@ -335,7 +335,7 @@ fn robust_scaling_and_integer_levels_are_stored_and_applied_by_predict() {
     let new = write(
         dir.path(),
         "new.csv",
-        b"store,city,size,age,grade\n9,Oslo,12,3.5,A\n2,Oslo,1e9,4,B\n",
+        b"store,city,size,age,grade\n9,Oslo,12,3.5,A\n2,Oslo,1e9,four,B\n",
     );
     let out = anmin()
         .args(["predict", "--model"])
@@ -350,6 +350,32 @@ fn robust_scaling_and_integer_levels_are_stored_and_applied_by_predict() {
         stderr.contains(
             "column \"store\": 1 row with an integer value the training rows did not have"
         ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: column \"age\": 1 row with text in a numeric column, read as missing \
+             (first at "
+        ) && stderr.contains("new.csv:3:4: \"four\")"),
+        "{stderr}"
+    );
+    // Training had no missing value at all: imputed at the robust scaling's centre.
+    assert!(
+        stderr.contains("imputed with the training median"),
+        "{stderr}"
+    );
+    // Under standard scaling, the centre is the training mean.
+    let out = anmin()
+        .args(["predict", "--model"])
+        .arg(dir.path().join("mdropmissing.json"))
+        .arg("--data")
+        .arg(&new)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("imputed with the training mean (standardized 0)"),
         "{stderr}"
     );
     let values = predictions(&String::from_utf8(out.stdout).unwrap());

@@ -42,7 +42,10 @@ pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
 
 /// The lines for what the model's derived features met.
 pub fn derive_messages(model: &SavedModel, notes: &DeriveNotes, source: &str) -> Vec<String> {
-    let median = !model.standardizer.derive.fill.is_empty();
+    // Without training medians a missing value is imputed at the scaling's centre: the
+    // median under robust scaling, the mean under standard scaling.
+    let s = &model.standardizer;
+    let median = !s.derive.fill.is_empty() || !s.smooth_clip.is_empty();
     notes.messages(&model.encoding.feature_names(), source, median)
 }
 

@@ -215,7 +215,7 @@ impl Encoding {
                             Cell::Number(v) => v,
                             Cell::Missing(_) => f64::NAN,
                             Cell::Text(_) => {
-                                notes.add(NoteKind::TextAsMissing, at(), name);
+                                notes.add(NoteKind::TextInNumeric, at(), name);
                                 f64::NAN
                             }
                         }

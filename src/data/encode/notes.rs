@@ -7,8 +7,10 @@ use std::fmt;
 /// What kind of cell a note counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoteKind {
-    /// Text in a column read as numeric: read as missing.
+    /// A few text cells in a column inferred numeric: read as missing.
     TextAsMissing,
+    /// Text, in new rows, in a column the model reads as numeric: read as missing.
+    TextInNumeric,
     /// A category the encoding does not know: all-zero one-hot (frequency 0).
     UnseenCategory,
     /// A missing value in a categorical column whose training rows had none: all-zero
@@ -45,6 +47,12 @@ impl fmt::Display for EncodeNote {
                 "column \"{name}\" is numeric but {n} {} text, read as missing \
                  (first at {at}: \"{value}\"; --numeric {name} makes text an error)",
                 if n == 1 { "cell holds" } else { "cells hold" }
+            ),
+            NoteKind::TextInNumeric => write!(
+                f,
+                "column \"{name}\": {n} {} with text in a numeric column, read as missing \
+                 (first at {at}: \"{value}\")",
+                rows(n)
             ),
             NoteKind::UnseenCategory => write!(
                 f,

@@ -310,7 +310,7 @@ fn predict_side_unknowns_are_noted_not_errors() {
         [
             (NoteKind::UnseenCategory, 3, 1, 2),
             (NoteKind::UnseenMissing, 4, 1, 1),
-            (NoteKind::TextAsMissing, 5, 2, 1),
+            (NoteKind::TextInNumeric, 5, 2, 1),
         ]
     );
     assert_eq!(

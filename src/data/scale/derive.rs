@@ -76,14 +76,14 @@ pub struct DeriveNotes {
 
 impl DeriveNotes {
     /// One line per note for a user: `names` are the encoded features' names, `source` the
-    /// data's; `median` whether missing values were imputed with training medians (else at
-    /// the scaling's centre).
+    /// data's; `median` whether missing values were imputed with training medians (else with
+    /// the training mean, the centre of standard scaling).
     pub fn messages(&self, names: &[String], source: &str, median: bool) -> Vec<String> {
         let rows = |n: usize| if n == 1 { "row" } else { "rows" };
         let with = if median {
             "the training median"
         } else {
-            "the training centre (standardized 0)"
+            "the training mean (standardized 0)"
         };
         let imputed = self.imputed.iter().map(|&(j, n)| {
             format!(
