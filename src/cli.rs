@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use crate::choice::Choice;
+use crate::data::{PreprocessSettings, Scaling};
 use crate::images::shapes::Shape;
 use crate::model::Init;
 use crate::optim::OptimizerKind;
@@ -90,9 +91,55 @@ pub struct DataArgs {
     #[serde(serialize_with = "serialize_delimiter")]
     pub delimiter: Option<u8>,
     /// Drop rows with a missing value (empty, NA, NaN, ?, null, inf) in a used column instead
-    /// of failing
+    /// of imputing it (numeric inputs: the training median and a missing indicator;
+    /// categorical inputs: a category of its own; rows with a missing target are always
+    /// dropped)
     #[arg(long)]
     pub drop_missing: bool,
+    /// Input columns read as numeric whatever they hold, comma-separated: a text cell in one
+    /// is an error [default: a column is numeric when all but a few (at most max(3, 1 %)) of
+    /// its cells are numbers; those few are read as missing, with a warning]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numeric: Vec<String>,
+    /// Categorical columns with more than N categories get one feature, the category's share
+    /// of the training rows (frequency encoding), instead of one-hot; 0 always one-hot
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_one_hot: usize,
+    /// Feature scaling, fitted on the training rows
+    #[arg(long, default_value = "standard", value_parser = choice::<Scaling>())]
+    #[serde(skip_serializing_if = "is_standard")]
+    pub scaling: Scaling,
+    /// Also one-hot encode integer-valued numeric columns with 3 to N distinct training
+    /// values (ID-like columns), keeping the number as a feature too; 0 turns it off
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[serde(skip_serializing_if = "is_zero")]
+    pub one_hot_integers: usize,
+    /// Also one-hot encode numeric columns with 3 to N distinct training values, whole
+    /// numbers or not (codes of a centred table), keeping the number too; 0 turns it off
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[serde(skip_serializing_if = "is_zero")]
+    pub one_hot_few: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_standard(s: &Scaling) -> bool {
+    *s == Scaling::Standard
+}
+
+impl DataArgs {
+    /// The preprocessing settings the flags give.
+    pub fn preprocess(&self) -> PreprocessSettings {
+        PreprocessSettings {
+            scaling: self.scaling,
+            one_hot_integers: self.one_hot_integers,
+            one_hot_few: self.one_hot_few,
+        }
+    }
 }
 
 /// The random train/test split.

@@ -7,7 +7,7 @@ use nalgebra::{DMatrix, DVector};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Encoding, Standardizer};
+use crate::data::{Encoding, InputColumn, Standardizer};
 use crate::error::{Error, Result};
 use crate::linalg::view;
 use crate::rows::{ROW_BLOCK, fold_row_blocks, vectorized};
@@ -227,7 +227,22 @@ pub struct SavedModel {
 }
 
 const MODEL_FORMAT: &str = "anmin-model";
-const MODEL_FORMAT_VERSION: u32 = 1;
+/// The newest version this anmin reads and writes. Version 2 adds the preprocessing fitted on
+/// the training rows (missing-value imputation and indicators, integer levels, frequency
+/// encoding, robust scaling, a missing category); a model that uses none of it is written as
+/// version 1, readable by earlier versions.
+const MODEL_FORMAT_VERSION: u32 = 2;
+
+/// Whether a model needs format version 2: an earlier reader would ignore its new fields
+/// and predict wrongly (robust scaling) or fail on shapes.
+fn needs_version_2(encoding: &Encoding, standardizer: &Standardizer) -> bool {
+    let new_columns = encoding.inputs.iter().any(|input| match input {
+        InputColumn::Numeric { .. } => false,
+        InputColumn::Categorical { missing, .. } => *missing,
+        InputColumn::Frequency { .. } => true,
+    });
+    new_columns || !standardizer.derive.is_empty() || !standardizer.smooth_clip.is_empty()
+}
 
 fn rows_of(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
     m.row_iter().map(|r| r.iter().copied().collect()).collect()
@@ -242,7 +257,11 @@ impl SavedModel {
     ) -> SavedModel {
         SavedModel {
             format: MODEL_FORMAT.into(),
-            format_version: MODEL_FORMAT_VERSION,
+            format_version: if needs_version_2(encoding, standardizer) {
+                2
+            } else {
+                1
+            },
             anmin_version: env!("CARGO_PKG_VERSION").into(),
             encoding: encoding.clone(),
             standardizer: standardizer.clone(),
@@ -279,20 +298,23 @@ impl SavedModel {
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
-        if self.format != MODEL_FORMAT || self.format_version != MODEL_FORMAT_VERSION {
+        if self.format != MODEL_FORMAT || !(1..=MODEL_FORMAT_VERSION).contains(&self.format_version)
+        {
             return Err(format!(
-                "unsupported model format {:?} version {} (this anmin reads {MODEL_FORMAT} version {MODEL_FORMAT_VERSION})",
+                "unsupported model format {:?} version {} (this anmin reads {MODEL_FORMAT} versions 1 to {MODEL_FORMAT_VERSION})",
                 self.format, self.format_version
             ));
         }
         let d = self.encoding.n_features();
         let k = self.encoding.targets.len();
         let h = self.hidden_weights.len();
-        if !self.standardizer.is_valid() || self.standardizer.mean.len() != d {
+        if !self.standardizer.is_valid() || self.standardizer.n_inputs() != d {
             return Err(format!(
                 "standardizer does not describe the {d} encoded features"
             ));
         }
+        // The network's inputs: the scaled features (encoded and derived) and the constant.
+        let d = self.standardizer.n_outputs();
         if h == 0 || self.hidden_weights.iter().any(|r| r.len() != d + 1) {
             return Err(format!(
                 "hidden_weights must be h ≥ 1 rows of {} numbers",

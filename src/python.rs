@@ -167,8 +167,8 @@ fn fit(
     Ok((model_json, report_json))
 }
 
-/// The model's outputs (n × k) for inputs in its encoded feature order (n × d), with its
-/// standardization and clipping, exactly as `anmin predict`.
+/// The model's outputs (n × k) for inputs in its encoded feature order (n × d, NaN where
+/// missing), with its preprocessing and clipping, exactly as `anmin predict`.
 #[pyfunction]
 fn predict<'py>(
     py: Python<'py>,
@@ -184,9 +184,16 @@ fn predict<'py>(
         )));
     }
     let x = matrix(&x);
-    let values = py
-        .detach(|| commands::predict::predict_encoded(&model, &x, "X"))
+    let (values, noted) = py
+        .detach(|| commands::predict::predict_noting(&model, &x, "X"))
         .map_err(value_error)?;
+    // Missing values where training had none are answered, and said (as `anmin predict`
+    // says them on stderr).
+    for message in commands::predict::derive_messages(&model, &noted.derive, "X") {
+        let text = std::ffi::CString::new(message.replace('\0', "")).expect("NULs removed");
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        PyErr::warn(py, &category, &text, 1)?;
+    }
     let (n, k) = values.shape();
     let out = ndarray_from(&values, n, k);
     Ok(out.to_pyarray(py))

@@ -19,6 +19,10 @@ pub struct DatasetInfo {
     pub categorical: BTreeMap<String, Vec<String>>,
     /// Rows dropped for missing values.
     pub dropped_rows: usize,
+    /// Features derived on the training rows after `features`, in the network's input
+    /// order: missing indicators (`name(missing)`) and integer levels (`name=value`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived_features: Vec<String>,
 }
 
 /// The train/test split.

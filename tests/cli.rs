@@ -117,16 +117,23 @@ fn too_few_rows() {
 }
 
 #[test]
-fn missing_value_is_an_error_unless_dropped() {
+fn missing_values_are_imputed_unless_dropped() {
     let text = b"a,b,y\n1,2,3\n4,NA,6\n7,8,9\n1,1,1\n5,5,5\n";
-    expect_data_error(
-        text,
-        &[],
-        "in.csv:3:2: missing value \"NA\" in column \"b\" (pass --drop-missing",
-    );
     let dir = scratch();
     let path = write(dir.path(), "in.csv", text);
     let out = dir.path().join("run.json");
+    anmin()
+        .arg("train")
+        .arg("--data")
+        .arg(&path)
+        .args(["--hidden", "2", "--iters", "2", "--test-frac", "0", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("dropped").not());
+    let run = read_json(&out);
+    assert_eq!(run["dataset"]["rows"], 5);
+    assert_eq!(run["dataset"]["dropped_rows"], 0);
     anmin()
         .arg("train")
         .arg("--data")
@@ -380,7 +387,7 @@ fn predict_reproduces_the_training_mse() {
 }
 
 #[test]
-fn predict_rejects_unknown_categories_and_missing_columns() {
+fn predict_answers_unknown_categories_and_rejects_missing_columns() {
     let dir = scratch();
     let data = write(dir.path(), "small.csv", small_csv().as_bytes());
     let model = dir.path().join("model.json");
@@ -393,16 +400,20 @@ fn predict_rejects_unknown_categories_and_missing_columns() {
         .assert()
         .success();
     let new = write(dir.path(), "new.csv", b"color,x1,x2\npurple,0.1,0.2\n");
+    // An unknown category is answered (none of the known categories) and said on stderr.
     anmin()
         .args(["predict", "--model"])
         .arg(&model)
         .arg("--data")
         .arg(&new)
         .assert()
-        .code(2)
+        .success()
+        .stdout(predicate::str::starts_with("predicted_y\n"))
         .stderr(predicate::str::contains(
-            "new.csv:2:1: unknown category \"purple\" in column \"color\"",
-        ));
+            "warning: column \"color\": 1 row with a category the model never saw, encoded as \
+             none of its categories (first at ",
+        ))
+        .stderr(predicate::str::contains("new.csv:2:1: \"purple\")"));
     let new = write(dir.path(), "new2.csv", b"color,x1\nred,0.1\n");
     anmin()
         .args(["predict", "--model"])

@@ -138,6 +138,14 @@ impl ColumnPicks {
             targets: names(targets),
             target_prefix: None,
             drop_missing: self.drop_missing,
+            // The picked columns read as numeric (text in them an error), and frequency
+            // encoding past two categories.
+            numeric: if self.sloppy {
+                Vec::new()
+            } else {
+                names(columns(&self.drop, &[]))
+            },
+            max_one_hot: 2,
         };
         // --features and --drop are exclusive on the command line.
         if !picked.features.is_empty() {
@@ -279,14 +287,25 @@ fn check_dataset(table: &Table, choice: &ColumnChoice, d: &Dataset) -> Checked {
     prop_assert_eq!(n + d.dropped_rows, d.file_rows);
     prop_assert!(n >= 1);
     if !choice.drop_missing {
-        prop_assert_eq!(d.dropped_rows, 0);
+        // Only rows whose target is missing are dropped, each noted.
+        let noted: usize = d
+            .notes
+            .iter()
+            .filter(|n| n.kind == data::NoteKind::MissingTarget)
+            .map(|n| n.count)
+            .sum();
+        prop_assert_eq!(d.dropped_rows, noted);
     }
     let (d_features, k) = (d.encoding.n_features(), d.encoding.targets.len());
     prop_assert!(d_features >= 1 && k >= 1);
     prop_assert_eq!(d.encoding.feature_names().len(), d_features);
     prop_assert_eq!(d.x.shape(), (n, d_features));
     prop_assert_eq!(d.y.shape(), (n, k));
-    prop_assert!(all_finite(d.x.iter()), "non-finite feature");
+    // Missing inputs are NaN (imputed later), never infinite; none with --drop-missing.
+    prop_assert!(d.x.iter().all(|v| !v.is_infinite()), "infinite feature");
+    if choice.drop_missing {
+        prop_assert!(all_finite(d.x.iter()), "non-finite feature");
+    }
     prop_assert!(all_finite(d.y.iter()), "non-finite target");
     // Squared errors summed over rows and targets cannot overflow (`DataError::TargetTooLarge`).
     let sum_of_squares: f64 = d.y.iter().map(|v| v * v).sum();
@@ -296,15 +315,21 @@ fn check_dataset(table: &Table, choice: &ColumnChoice, d: &Dataset) -> Checked {
     for input in &d.encoding.inputs {
         match input {
             InputColumn::Numeric { .. } => offset += 1,
-            InputColumn::Categorical { categories, .. } => {
-                prop_assert!(!categories.is_empty());
+            InputColumn::Categorical {
+                categories,
+                missing,
+                ..
+            } => {
+                let width = categories.len() + usize::from(*missing);
+                prop_assert!(width > 0);
                 for row in d.x.row_iter() {
-                    let block = row.columns(offset, categories.len());
+                    let block = row.columns(offset, width);
                     prop_assert!(block.iter().all(|&v| v == 0.0 || v == 1.0));
                     prop_assert_eq!(block.sum(), 1.0);
                 }
-                offset += categories.len();
+                offset += width;
             }
+            InputColumn::Frequency { .. } => offset += 1,
         }
     }
     Ok(())
@@ -320,7 +345,9 @@ fn check_prepared(d: &Dataset, test_frac: f64, p: &Prepared) -> Checked {
     rows.sort_unstable();
     prop_assert_eq!(rows, (0..n).collect::<Vec<_>>());
 
-    let d_features = d.encoding.n_features();
+    prop_assert_eq!(p.scaler.n_inputs(), d.encoding.n_features());
+    // The network's inputs: the encoded features and the missing indicators.
+    let d_features = p.scaler.n_outputs();
     let s = &p.scaler;
     prop_assert_eq!(s.mean.len(), d_features);
     prop_assert_eq!(s.scale.len(), d_features);

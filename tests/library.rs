@@ -139,6 +139,16 @@ fn a_request_from_json_is_checked_and_names_the_bad_setting() {
     assert_eq!(config["lr"], json!(0.01));
     assert_eq!(config["optimizer"], json!("adam"));
     assert_eq!(config["iters"], json!(4));
+    // Preprocessing at its defaults is not recorded (earlier runs' configs stay as they were).
+    assert!(config.get("scaling").is_none());
+    let robust =
+        TrainRequest::from_json(r#"{"preprocess": {"scaling": "robust", "one_hot_integers": 12}}"#)
+            .expect("valid");
+    assert_eq!(robust.preprocess.scaling, anmin::data::Scaling::Robust);
+    let config = robust.config_json();
+    assert_eq!(config["scaling"], json!("robust"));
+    assert_eq!(config["one_hot_integers"], json!(12));
+    assert_eq!(config["one_hot_few"], json!(0));
 
     for (text, message) in [
         (r#"{"network": {"hidden": 0}}"#, "hidden must be at least 1"),
@@ -164,6 +174,14 @@ fn a_request_from_json_is_checked_and_names_the_bad_setting() {
             "--val-frac must be above 0",
         ),
         (r#"{"hiden": 3}"#, "unknown field `hiden`"),
+        (
+            r#"{"preprocess": {"scaling": "minmax"}}"#,
+            "unknown variant `minmax`",
+        ),
+        (
+            r#"{"preprocess": {"one_hot": 3}}"#,
+            "unknown field `one_hot`",
+        ),
     ] {
         let e = TrainRequest::from_json(text).unwrap_err().to_string();
         assert!(e.contains(message), "{text}: {e}");

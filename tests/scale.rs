@@ -209,11 +209,11 @@ fn gen_teacher_gzip_and_standard_input() {
         .stderr(predicates::str::contains("<stdin>:3: row has 1 fields"));
     anmin()
         .args(["train", "--quiet", "--data", "-"])
-        .write_stdin("x,y\n1,2\n3,\n")
+        .write_stdin("x,y\n1,2\n3,x\n")
         .assert()
         .code(2)
         .stderr(predicates::str::starts_with(
-            "error: <stdin>:3:2: missing value \"\" in column \"y\"",
+            "error: <stdin>:3:2: target column \"y\" must be numeric, found \"x\"",
         ));
 }
 

@@ -30,6 +30,7 @@ OPTIMIZERS = ("anmin", "anmin-plain", "sgd", "adam", "lbfgs", "lm")
 VARIANTS = ("safeguarded", "plain")
 STEPS = ("halving", "search")
 A_SOLVERS = ("auto", "cholesky", "cg", "dual", "sampled")
+SCALINGS = ("standard", "robust")
 
 # Which optimizer settings apply to which optimizer (as the CLI rejects a flag that applies
 # to none of the chosen optimizers). Values: the setting's key in the run request.
@@ -95,6 +96,11 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
     f(x) = B σ(A [x; 1]) + b0 on standardized inputs, trained on all rows of X exactly as
     ``anmin train --test-frac 0`` trains on the same numbers.
 
+    X may hold NaN (missing values, not infinities): each feature's NaN is imputed with its
+    median over the training rows, and a 0/1 missing indicator is added for each feature
+    that had a NaN in training, as ``anmin train`` does with empty cells. At predict time a
+    NaN in a feature that had none in training is imputed too, with a ``UserWarning``.
+
     Parameters
     ----------
     hidden : int, default=64
@@ -142,6 +148,16 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         Safeguarded ANMIN's step rule (``--step``; None: halving).
     a_solver : {"auto", "cholesky", "cg", "dual", "sampled"} or None, default=None
         ANMIN's A-step solver (``--a-solver``; None: auto).
+    scaling : {"standard", "robust"}, default="standard"
+        Feature scaling fitted on the training rows (``--scaling``): mean and standard
+        deviation, or median and interquartile range followed by the smooth clip
+        x / sqrt(1 + (x/3)^2) (RealMLP's), with 0/1 features left as they are.
+    one_hot_integers : int, default=0
+        Integer-valued features with 3 to this many distinct training values are also one-hot
+        encoded, the number kept as a feature too (``--one-hot-integers``); 0 turns it off.
+    one_hot_few : int, default=0
+        Features with 3 to this many distinct training values, whole numbers or not, are also
+        one-hot encoded, the number kept too (``--one-hot-few``); 0 turns it off.
 
     Attributes
     ----------
@@ -163,8 +179,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         ANMIN's A-step report.
     run_report_ : dict
         The whole run JSON, as ``anmin train --out`` writes it.
-    hidden_weights_ : ndarray of shape (hidden, n_features + 1)
-        A, on standardized inputs; the last column is the hidden bias.
+    hidden_weights_ : ndarray of shape (hidden, n_inputs + 1)
+        A, on standardized inputs (the features, then any missing indicators and integer
+        levels); the last column is the hidden bias.
     output_weights_ : ndarray of shape (n_outputs, hidden)
     output_bias_ : ndarray of shape (n_outputs,)
     """
@@ -189,6 +206,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         variant: Optional[str] = None,
         step: Optional[str] = None,
         a_solver: Optional[str] = None,
+        scaling: str = "standard",
+        one_hot_integers: int = 0,
+        one_hot_few: int = 0,
     ) -> None:
         self.hidden = hidden
         self.alpha = alpha
@@ -208,6 +228,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         self.variant = variant
         self.step = step
         self.a_solver = a_solver
+        self.scaling = scaling
+        self.one_hot_integers = one_hot_integers
+        self.one_hot_few = one_hot_few
 
     # ---- parameters -> run request -------------------------------------------------------
 
@@ -241,6 +264,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         _check_choice("variant", self.variant, VARIANTS, optional=True)
         _check_choice("step", self.step, STEPS, optional=True)
         _check_choice("a_solver", self.a_solver, A_SOLVERS, optional=True)
+        _check_choice("scaling", self.scaling, SCALINGS)
+        _check_int("one_hot_integers", self.one_hot_integers, 0)
+        _check_int("one_hot_few", self.one_hot_few, 0)
         applicable = _OPTIMIZER_SETTINGS[self.optimizer]
         for name in ("tol", "variant", "step", "a_solver", "learning_rate", "momentum",
                      "batch_size", "lbfgs_history"):
@@ -276,12 +302,21 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             "settings": settings,
             "ridge": "auto" if self.ridge == "auto" else float(self.ridge),
             "max_seconds": None if self.max_seconds is None else float(self.max_seconds),
+            "preprocess": {"scaling": self.scaling,
+                           "one_hot_integers": int(self.one_hot_integers),
+                           "one_hot_few": int(self.one_hot_few)},
         }
 
     # ---- fit / predict -------------------------------------------------------------------
 
     def _validate(self, X, y="no_validation", reset: bool = True):
-        kwargs = dict(dtype=np.float64, order=None, ensure_all_finite=True)
+        # NaN in X is a missing value (imputed by the model); infinities are rejected.
+        # scikit-learn checks y finite whatever this says.
+        kwargs = dict(dtype=np.float64, order=None)
+        if _validate_data is not None:
+            kwargs["ensure_all_finite"] = "allow-nan"
+        else:  # pragma: no cover - scikit-learn < 1.6
+            kwargs["force_all_finite"] = "allow-nan"
         if isinstance(y, str) and y == "no_validation":
             if _validate_data is not None:
                 return _validate_data(self, X, reset=reset, **kwargs)
@@ -388,7 +423,11 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.allow_nan = True
         return tags
+
+    def _more_tags(self):  # pragma: no cover - scikit-learn < 1.6
+        return {"allow_nan": True, "multioutput": True}
 
 
 def _target_names(y) -> Optional[list]:

@@ -111,10 +111,15 @@ def test_ridge_auto_reports_its_selection(regression_data):
 def test_bad_input_raises_value_error(regression_data):
     X, y = regression_data
     est = ANMINRegressor(hidden=4, max_iter=2)
+    # NaN in X is a missing value (test_missing.py); infinity is not, nor NaN in y.
     Xn = X.copy()
-    Xn[3, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    Xn[3, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
         est.fit(Xn, y)
+    yn = y.copy()
+    yn[2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(X, yn)
     with pytest.raises(ValueError):
         est.fit(X[:, 0], y)
     with pytest.raises(ValueError):

@@ -189,12 +189,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
     let first = run_args(args, kinds[0], 0, 1);
+    let first_request = super::train::request(&first)?;
     data::prepare_with_validation(
         &dataset,
         args.test_frac,
-        super::train::request(&first)?.val_frac()?,
+        first_request.val_frac()?,
         0,
         None,
+        first_request.preprocess,
     )?;
 
     let runs_path = args.out.as_deref().map(runs_file);

@@ -13,7 +13,7 @@ pub mod summarize;
 pub mod train;
 
 use crate::cli::{Cli, Command, DataArgs, GenCommand};
-use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, Source, Table};
+use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, NoteKind, Source, Table};
 use crate::error::Result;
 use crate::outputs::{self, Output};
 
@@ -87,10 +87,19 @@ pub fn source_of(data: &DataArgs) -> Source {
     }
 }
 
-/// Reads and encodes the dataset the data flags describe.
+/// Reads and encodes the dataset the data flags describe; what encoding noticed (text read
+/// as missing, rows dropped for a missing target) is printed on stderr.
 pub fn load_dataset(data: &DataArgs) -> Result<Dataset> {
     let table = Table::read(&source_of(data), data.delimiter)?;
-    Ok(Dataset::from_table(&table, &column_choice(data))?)
+    let dataset = Dataset::from_table(&table, &column_choice(data))?;
+    for note in &dataset.notes {
+        let label = match note.kind {
+            NoteKind::MissingTarget => "note",
+            _ => "warning",
+        };
+        eprintln!("{label}: {note}");
+    }
+    Ok(dataset)
 }
 
 /// The columns the data flags choose.
@@ -101,5 +110,7 @@ pub fn column_choice(data: &DataArgs) -> ColumnChoice {
         features: data.features.clone(),
         drop: data.drop.clone(),
         drop_missing: data.drop_missing,
+        numeric: data.numeric.clone(),
+        max_one_hot: data.max_one_hot,
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::{Clip, PredictArgs};
-use crate::data::{Samples, Source, Table};
+use crate::data::{DeriveNotes, Noted, Samples, Source, Table};
 use crate::error::{DataError, Error, Result};
 use crate::metrics;
 use crate::model::SavedModel;
@@ -18,32 +18,47 @@ pub struct Predictions {
     pub metrics: Option<metrics::Metrics>,
     /// Rows with an input clipped to the training range.
     pub clipped_rows: usize,
+    /// What the rows held that training never showed (unknown categories, missing values
+    /// where training had none), each answered anyway: one line each, for stderr.
+    pub notes: Vec<String>,
 }
 
 /// Applies `model` to `table`.
 pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
-    let x = model.encoding.encode_inputs(table)?;
+    let (x, encode_notes) = model.encoding.encode_inputs(table)?;
     let y = model.encoding.try_encode_targets(table);
-    let (values, clipped_rows) = predict_counting_clipped(model, &x, &table.source)?;
+    let (values, noted) = predict_noting(model, &x, &table.source)?;
     let metrics = y.map(|y| metrics::evaluate(&values, &y));
+    let mut notes: Vec<String> = encode_notes.iter().map(ToString::to_string).collect();
+    notes.extend(derive_messages(model, &noted.derive, &table.source));
     Ok(Predictions {
         targets: model.encoding.targets.clone(),
         values,
         metrics,
-        clipped_rows,
+        clipped_rows: noted.clipped_rows,
+        notes,
     })
 }
 
+/// The lines for what the model's derived features met.
+pub fn derive_messages(model: &SavedModel, notes: &DeriveNotes, source: &str) -> Vec<String> {
+    // Without training medians a missing value is imputed at the scaling's centre: the
+    // median under robust scaling, the mean under standard scaling.
+    let s = &model.standardizer;
+    let median = !s.derive.fill.is_empty() || !s.smooth_clip.is_empty();
+    notes.messages(&model.encoding.feature_names(), source, median)
+}
+
 /// The model's outputs (n × k) for inputs already encoded in its feature order (n × d,
-/// unscaled): its standardization (with its clipping), the constant input, the network.
-/// `source` names the data in errors: a value too far out to standardize, or a prediction
-/// that is not finite.
+/// unscaled; NaN where missing): its preprocessing (with its clipping), the constant input,
+/// the network. `source` names the data in errors: a value too far out to standardize, or a
+/// prediction that is not finite.
 pub fn predict_encoded(
     model: &SavedModel,
     x: &nalgebra::DMatrix<f64>,
     source: &str,
 ) -> Result<nalgebra::DMatrix<f64>> {
-    predict_counting_clipped(model, x, source).map(|(values, _)| values)
+    predict_noting(model, x, source).map(|(values, _)| values)
 }
 
 /// [`predict_encoded`], and how many rows had an input clipped to the training range.
@@ -52,9 +67,18 @@ pub fn predict_counting_clipped(
     x: &nalgebra::DMatrix<f64>,
     source: &str,
 ) -> Result<(nalgebra::DMatrix<f64>, usize)> {
+    predict_noting(model, x, source).map(|(values, noted)| (values, noted.clipped_rows))
+}
+
+/// [`predict_encoded`], and what the preprocessing met (see [`Samples::noting`]).
+pub fn predict_noting(
+    model: &SavedModel,
+    x: &nalgebra::DMatrix<f64>,
+    source: &str,
+) -> Result<(nalgebra::DMatrix<f64>, Noted)> {
     let k = model.encoding.targets.len();
     // The targets are not needed to predict; Samples carries placeholders.
-    let (samples, clipped) = Samples::counting_clipped(
+    let (samples, noted) = Samples::noting(
         x,
         nalgebra::DMatrix::zeros(x.nrows(), k),
         &model.standardizer,
@@ -69,7 +93,7 @@ pub fn predict_counting_clipped(
         }
         .into());
     }
-    Ok((values, clipped))
+    Ok((values, noted))
 }
 
 /// Rows per block of [`predict_in_blocks`]: large enough for efficient matrix products, small
@@ -135,6 +159,9 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         &model.encoding.text_columns(),
     )?;
     let predictions = predict_table(&model, &table)?;
+    for note in &predictions.notes {
+        eprintln!("warning: {note}");
+    }
     let csv = to_csv(&predictions);
     let mut summary = String::new();
     if let Some(m) = &predictions.metrics {
@@ -204,6 +231,8 @@ mod tests {
             range: vec![[-1.0, 1.0], [-1.0, 1.0]],
             constant: vec![false, false],
             clip_margin: Some(0.5),
+            smooth_clip: Vec::new(),
+            derive: Default::default(),
         };
         let mut net = Network::random(3, 5, 2, 0.0, &mut seeded(0, Stream::Init));
         net.b = DMatrix::from_fn(2, 5, |i, j| (i + j) as f64 - 2.0);

@@ -85,7 +85,9 @@ fn coordinate_layout(model: &SavedModel, path: &Path) -> Result<usize> {
             .iter()
             .map(|input| match input {
                 InputColumn::Numeric { name } => format!("{name:?}"),
-                InputColumn::Categorical { name, .. } => format!("{name:?} (categorical)"),
+                InputColumn::Categorical { name, .. } | InputColumn::Frequency { name, .. } => {
+                    format!("{name:?} (categorical)")
+                }
             })
             .collect();
         return Err(err(format!(
@@ -139,7 +141,8 @@ fn read_truth(model: &SavedModel, x_column: usize, path: &Path, size: usize) -> 
         path: table.source.clone(),
         message,
     };
-    let coordinates = model.encoding.encode_inputs(&table)?;
+    // A missing coordinate is NaN, which is no pixel center.
+    let (coordinates, _) = model.encoding.encode_inputs(&table)?;
     let values = model.encoding.try_encode_targets(&table).ok_or_else(|| {
         not_a_grid(format!(
             "needs a numeric column {:?} (the model's output) on every row",

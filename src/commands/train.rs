@@ -22,6 +22,7 @@ pub fn request(args: &TrainArgs) -> Result<TrainRequest> {
     let request = optimizer_flags::request(args.optimizer, &args.optim, (&args.split, &args.net))?;
     Ok(TrainRequest {
         record_split: args.record_split,
+        preprocess: args.data.preprocess(),
         ..request
     })
 }
@@ -102,7 +103,7 @@ fn write_outputs(args: &TrainArgs, dataset: &Dataset, trained: &Trained) -> Resu
 
 fn load_dataset_reporting_drops(args: &TrainArgs) -> Result<Dataset> {
     let dataset = super::load_dataset(&args.data)?;
-    if dataset.dropped_rows > 0 {
+    if dataset.dropped_rows > 0 && args.data.drop_missing {
         eprintln!(
             "note: dropped {} of {} rows with missing values (--drop-missing)",
             dataset.dropped_rows, dataset.file_rows

@@ -89,8 +89,9 @@ impl Dataset {
                 )));
             }
         }
-        check_finite(source, "X", &x_m, features)?;
-        check_finite(source, "y", &y_m, targets)?;
+        // A NaN feature is a missing value (imputed on the training rows); infinities are not.
+        check_finite(source, "X", &x_m, features, true)?;
+        check_finite(source, "y", &y_m, targets, false)?;
         let k = y.cols as f64;
         for (j, column) in y_m.column_iter().enumerate() {
             let sum_of_squares: f64 = column.iter().map(|v| v * v).sum();
@@ -124,19 +125,22 @@ impl Dataset {
             y: y_m,
             dropped_rows: 0,
             file_rows: x.rows,
+            notes: Vec::new(),
         })
     }
 }
 
-/// The first value of `m` that is NaN or infinite, as an error.
+/// The first value of `m` that is infinite, or NaN unless `nan_is_missing`, as an error.
 fn check_finite(
     source: &str,
     array: &'static str,
     m: &DMatrix<f64>,
     names: &[String],
+    nan_is_missing: bool,
 ) -> Result<(), DataError> {
+    let bad = |v: &f64| v.is_infinite() || (v.is_nan() && !nan_is_missing);
     for (column, values) in m.column_iter().enumerate() {
-        if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+        if let Some(row) = values.iter().position(bad) {
             return Err(DataError::ArrayValue {
                 path: source.into(),
                 array,
@@ -188,7 +192,7 @@ mod tests {
 
     #[test]
     fn bad_arrays_are_errors_naming_the_place() {
-        let x = [1.0, f64::NAN, 3.0, 4.0];
+        let x = [1.0, f64::INFINITY, 3.0, 4.0];
         let y = [1.0, 2.0];
         let xr = MatrixRef {
             values: &x,
@@ -206,8 +210,24 @@ mod tests {
             Dataset::from_matrix("arrays", (xr, &names("x", 2)), (yr, &names("y", 1))).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "arrays: X[0, 1] (\"x1\"): NaN is not a finite number"
+            "arrays: X[0, 1] (\"x1\"): inf is not a finite number"
         );
+        // NaN in X is a missing value; in y it is an error.
+        let nan_x = [1.0, f64::NAN, 3.0, 4.0];
+        let xn = MatrixRef {
+            values: &nan_x,
+            ..xr
+        };
+        let d = Dataset::from_matrix("arrays", (xn, &names("x", 2)), (yr, &names("y", 1))).unwrap();
+        assert!(d.x[(0, 1)].is_nan());
+        let nan_y = [f64::NAN, 2.0];
+        let yn = MatrixRef {
+            values: &nan_y,
+            ..yr
+        };
+        let e =
+            Dataset::from_matrix("arrays", (xn, &names("x", 2)), (yn, &names("y", 1))).unwrap_err();
+        assert!(e.to_string().contains("y[0, 0]"), "{e}");
         let short = MatrixRef { rows: 1, ..yr };
         let e = Dataset::from_matrix("arrays", (xr, &names("x", 2)), (short, &names("y", 1)))
             .unwrap_err();

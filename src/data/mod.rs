@@ -14,9 +14,12 @@ use nalgebra::DMatrix;
 
 pub use arrays::{Layout, MatrixRef};
 pub use cell::{Cell, is_missing};
-pub use encode::{ColumnChoice, Dataset, Encoding, InputColumn};
+pub use encode::{
+    ColumnChoice, Dataset, EncodeNote, Encoding, FeatureKind, InputColumn, MISSING_CATEGORY,
+    NoteKind,
+};
 pub use input::Source;
-pub use scale::{Standardized, Standardizer};
+pub use scale::{DeriveNotes, PreprocessSettings, Scaling, Standardized, Standardizer};
 pub use split::{Split, random_split};
 pub use table::Table;
 
@@ -58,17 +61,34 @@ impl Samples {
         encoding: &Encoding,
         source: &str,
     ) -> Result<(Samples, usize), DataError> {
+        Samples::noting(x, y, scaler, encoding, source)
+            .map(|(samples, noted)| (samples, noted.clipped_rows))
+    }
+
+    /// As [`Samples::new`], with what preprocessing met: rows clipped to the training range,
+    /// values imputed where training had none, integer values without a level.
+    pub fn noting(
+        x: &DMatrix<f64>,
+        y: DMatrix<f64>,
+        scaler: &Standardizer,
+        encoding: &Encoding,
+        source: &str,
+    ) -> Result<(Samples, Noted), DataError> {
         let standardized = scaler
             .transform(x)
             .map_err(|j| DataError::Unrepresentable {
                 path: source.into(),
-                name: encoding.feature_names()[j].clone(),
+                name: scaler.feature_names(encoding)[j].clone(),
             })?;
         let (n, d) = standardized.z.shape();
         // Appending the last column of a column-major matrix grows it in place.
         let x = standardized.z.resize_horizontally(d + 1, 1.0);
         debug_assert_eq!(x.shape(), (n, d + 1));
-        Ok((Samples { x, y }, standardized.clipped_rows))
+        let noted = Noted {
+            clipped_rows: standardized.clipped_rows,
+            derive: standardized.notes,
+        };
+        Ok((Samples { x, y }, noted))
     }
 
     pub fn n(&self) -> usize {
@@ -93,6 +113,13 @@ impl Samples {
     }
 }
 
+/// What preprocessing new rows met (see [`Samples::noting`]).
+#[derive(Debug, Clone, Default)]
+pub struct Noted {
+    pub clipped_rows: usize,
+    pub derive: DeriveNotes,
+}
+
 /// A dataset split and standardized with training statistics only.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -108,19 +135,28 @@ pub struct Prepared {
 
 /// Splits `data` with `seed` and standardizes features with the training rows' statistics.
 pub fn prepare(data: &Dataset, test_frac: f64, seed: u64) -> Result<Prepared, DataError> {
-    prepare_with_validation(data, test_frac, 0.0, seed, None)
+    prepare_with_validation(
+        data,
+        test_frac,
+        0.0,
+        seed,
+        None,
+        PreprocessSettings::default(),
+    )
 }
 
 /// As [`prepare`], and holds out round(`val_frac` × training rows) (at least one when
 /// `val_frac` > 0) as a validation set, drawn with the seed's own stream so the test split
 /// is the same with or without validation. Standardization uses the remaining training rows
-/// only; validation and test rows are clipped with `clip_margin` (see [`Standardizer`]).
+/// only, as `preprocess` says; validation and test rows are clipped with `clip_margin` (see
+/// [`Standardizer`]).
 pub fn prepare_with_validation(
     data: &Dataset,
     test_frac: f64,
     val_frac: f64,
     seed: u64,
     clip_margin: Option<f64>,
+    preprocess: PreprocessSettings,
 ) -> Result<Prepared, DataError> {
     let too_few = |message| DataError::TooFewRows {
         path: data.source.clone(),
@@ -135,7 +171,7 @@ pub fn prepare_with_validation(
         split.val = inner.test.iter().map(|&i| split.train[i]).collect();
         split.train = inner.train.iter().map(|&i| split.train[i]).collect();
     }
-    prepare_split(data, split, clip_margin)
+    prepare_split(data, split, clip_margin, preprocess)
 }
 
 /// The samples of `split`, standardized with its training rows' statistics.
@@ -143,9 +179,11 @@ fn prepare_split(
     data: &Dataset,
     split: Split,
     clip_margin: Option<f64>,
+    preprocess: PreprocessSettings,
 ) -> Result<Prepared, DataError> {
     let x_train = data.x.select_rows(&split.train);
-    let scaler = Standardizer::fit(&x_train).with_clip(clip_margin);
+    let kinds = data.encoding.feature_kinds();
+    let scaler = Standardizer::fit_with(&x_train, &kinds, preprocess).with_clip(clip_margin);
     let samples = |x: &DMatrix<f64>, rows: &[usize]| {
         Samples::new(
             x,

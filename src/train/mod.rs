@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::bag;
-use crate::data::{self, Dataset, Prepared, Samples};
+use crate::data::{self, Dataset, Prepared, PreprocessSettings, Samples};
 use crate::error::{Error, Result};
 use crate::model::{Init, KINK_POINTS, Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutcome, Silent};
@@ -232,6 +232,8 @@ pub struct TrainRequest {
     /// Networks in a bagged ensemble, one per fold of the training rows (see [`crate::bag`]);
     /// 1 trains one network.
     pub bag: usize,
+    /// How features are derived and scaled (fitted on the training rows).
+    pub preprocess: PreprocessSettings,
 }
 
 /// A request as JSON (the Python package's and a script's form): every key optional,
@@ -248,6 +250,7 @@ struct RequestJson {
     max_seconds: Option<f64>,
     record_split: bool,
     bag: usize,
+    preprocess: PreprocessSettings,
 }
 
 impl Default for RequestJson {
@@ -262,6 +265,7 @@ impl Default for RequestJson {
             max_seconds: None,
             record_split: false,
             bag: 1,
+            preprocess: PreprocessSettings::default(),
         }
     }
 }
@@ -278,6 +282,7 @@ impl TrainRequest {
             max_seconds: None,
             record_split: false,
             bag: 1,
+            preprocess: PreprocessSettings::default(),
         }
     }
 
@@ -320,6 +325,7 @@ impl TrainRequest {
             max_seconds: raw.max_seconds,
             record_split: raw.record_split,
             bag: raw.bag,
+            preprocess: raw.preprocess,
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
         };
@@ -425,6 +431,12 @@ impl TrainRequest {
         config.insert("ridge".into(), json!(self.ridge));
         // In effect, not as given: auto implies a validation fraction.
         config.insert("val_frac".into(), json!(self.val_frac().unwrap_or(0.0)));
+        // Recorded when not the default, so that earlier runs' configs stay as they were.
+        if !self.preprocess.is_default() {
+            config.extend(to_map(
+                serde_json::to_value(self.preprocess).expect("serializes"),
+            ));
+        }
         Value::Object(config)
     }
 
@@ -474,6 +486,7 @@ impl TrainRequest {
             val_frac,
             s.seed,
             s.clip.margin(),
+            self.preprocess,
         )?)
     }
 }

@@ -53,7 +53,13 @@ pub fn run_report(parts: Parts<'_>) -> RunReport {
         command: command.into(),
         optimizer: request.optimizer.name().into(),
         config: request.config_json(),
-        dataset: dataset_info(dataset),
+        dataset: DatasetInfo {
+            derived_features: prepared
+                .scaler
+                .derive
+                .names(&dataset.encoding.feature_names()),
+            ..dataset_info(dataset)
+        },
         split: SplitInfo {
             seed: request.split.seed,
             test_frac: request.split.test_frac,
@@ -84,9 +90,12 @@ pub fn dataset_info(dataset: &Dataset) -> DatasetInfo {
         .inputs
         .iter()
         .filter_map(|input| match input {
-            InputColumn::Categorical { name, categories } => {
-                Some((name.clone(), categories.clone()))
+            InputColumn::Categorical {
+                name, categories, ..
             }
+            | InputColumn::Frequency {
+                name, categories, ..
+            } => Some((name.clone(), categories.clone())),
             InputColumn::Numeric { .. } => None,
         })
         .collect();
@@ -97,6 +106,7 @@ pub fn dataset_info(dataset: &Dataset) -> DatasetInfo {
         targets: dataset.encoding.targets.clone(),
         categorical,
         dropped_rows: dataset.dropped_rows,
+        derived_features: Vec::new(),
     }
 }
 
