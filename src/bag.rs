@@ -27,6 +27,11 @@ use crate::optim::{self, Limits, Observer, RunOutcome, Sets, Silent};
 use crate::rng::{Stream, seeded};
 use crate::select::{self, PathSettings, Run};
 
+/// A member trains on at most this many rows, drawn at random from its K − 1 folds: on large
+/// tables the members then cost what a mid-size table costs, and differ in their rows as well
+/// as in their folds (bagging proper). Its fold is held out whole.
+pub const MAX_MEMBER_ROWS: usize = 8192;
+
 /// The rows (indices into the training rows) of each of `k` folds of `n` rows: a seeded
 /// shuffle dealt out in turn, so fold sizes differ by at most one.
 pub fn folds(n: usize, k: usize, seed: u64) -> Vec<Vec<usize>> {
@@ -105,6 +110,14 @@ pub enum Fit<'a> {
     Fixed { lambda: f64 },
 }
 
+/// What a bag does with the training rows: its folds (of [`folds`]), how each member trains,
+/// and the seed of the members' row draws.
+pub struct Plan<'a> {
+    pub folds: &'a [Vec<usize>],
+    pub fit: Fit<'a>,
+    pub seed: u64,
+}
+
 /// Trains one member per fold of `all.train` from `nets` (one random network each, in fold
 /// order) and returns the ensemble's outcome on `all` with the report. `run.limits` bound
 /// the whole bag: members are not started after an interruption or once time is up.
@@ -112,10 +125,10 @@ pub fn bag(
     run: &Run<'_>,
     nets: Vec<Network>,
     all: Sets<'_>,
-    folds: &[Vec<usize>],
-    fit: Fit<'_>,
+    plan: Plan<'_>,
     observer: &mut dyn Observer,
 ) -> (RunOutcome, BagReport) {
+    let Plan { folds, fit, seed } = plan;
     let started = Instant::now();
     let train = all.train;
     let mut members: Vec<Network> = Vec::new();
@@ -132,13 +145,14 @@ pub fn bag(
     let mut history = vec![first];
     let mut networks = vec![initial];
 
+    let mut draws = seeded(seed, Stream::MemberRows);
     for (fold, net) in folds.iter().zip(nets) {
         if let Some(reason) = stopped(&run.limits, elapsed) {
             stop_reason = reason;
             break;
         }
         let member_started = Instant::now();
-        let (fit_rows, val) = held_out(train, fold);
+        let (fit_rows, val) = held_out(train, fold, &mut draws);
         let remaining = run
             .limits
             .max_seconds
@@ -203,13 +217,19 @@ fn stopped(limits: &Limits<'_>, elapsed: Duration) -> Option<StopReason> {
         .then_some(StopReason::MaxSeconds)
 }
 
-/// The training rows without `fold`, and the rows of `fold`.
-fn held_out(train: &Samples, fold: &[usize]) -> (Samples, Samples) {
+/// The training rows without `fold` (at most [`MAX_MEMBER_ROWS`] of them, drawn with
+/// `rng`), and the rows of `fold`.
+fn held_out(train: &Samples, fold: &[usize], rng: &mut crate::rng::Rng) -> (Samples, Samples) {
     let mut in_fold = vec![false; train.n()];
     for &i in fold {
         in_fold[i] = true;
     }
-    let rest: Vec<usize> = (0..train.n()).filter(|&i| !in_fold[i]).collect();
+    let mut rest: Vec<usize> = (0..train.n()).filter(|&i| !in_fold[i]).collect();
+    if rest.len() > MAX_MEMBER_ROWS {
+        rest.shuffle(rng);
+        rest.truncate(MAX_MEMBER_ROWS);
+        rest.sort_unstable();
+    }
     (train.select(&rest), train.select(fold))
 }
 

@@ -188,7 +188,7 @@ pub struct NetArgs {
     /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU
     #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
     pub alpha: f64,
-    /// Where the hidden units' kinks start [default: random; data with --auto]
+    /// Where the hidden units' kinks start [default: random]
     #[arg(long, value_parser = choice::<Init>())]
     pub init: Option<Init>,
 }
@@ -281,8 +281,8 @@ pub struct OptimArgs {
     /// [default: 1; 5 with --auto]
     #[arg(long, value_name = "K", value_parser = parse_positive_usize)]
     pub bag: Option<usize>,
-    /// The recommended setting for prediction: --ridge auto and --bag 5 (any of them
-    /// given explicitly wins)
+    /// The recommended setting for prediction: --ridge auto, --bag 5 and, for ANMIN,
+    /// --iters 10 (each one given explicitly wins)
     #[arg(long)]
     pub auto: bool,
 }

@@ -24,6 +24,8 @@ pub enum Stream {
     Folds = 8,
     /// The training rows each unit's kink is placed at (`--init data`).
     Kinks = 9,
+    /// The rows a bag member trains on when its folds hold more than it takes.
+    MemberRows = 10,
 }
 
 /// The generator for `stream` under the user's `seed`.

@@ -9,7 +9,7 @@ use crate::choice::Choice;
 use crate::cli::{NetArgs, OptimArgs, SplitArgs};
 use crate::error::{Error, Result};
 use crate::optim::OptimizerKind;
-use crate::train::{NetworkSettings, PREDICTION, Ridge, SplitSettings, TrainRequest, settings};
+use crate::train::{NetworkSettings, SplitSettings, TrainRequest, settings};
 
 /// Flags every optimizer takes: they set the run, not one optimizer.
 const RUN_FLAGS: [&str; 4] = ["ridge", "max_seconds", "bag", "auto"];
@@ -99,22 +99,12 @@ pub fn request(
         network: NetworkSettings {
             hidden: net.hidden,
             alpha: net.alpha,
-            init: net
-                .init
-                .or(args.auto.then_some(PREDICTION.init))
-                .unwrap_or_default(),
+            init: net.init.unwrap_or_default(),
         },
-        ridge: args
-            .ridge
-            .or(args.auto.then_some(PREDICTION.ridge))
-            .unwrap_or(Ridge::Fixed(0.0)),
-        bag: args
-            .bag
-            .or(args.auto.then_some(PREDICTION.bag))
-            .unwrap_or(1),
         max_seconds: args.max_seconds,
         ..TrainRequest::with_settings(kind, &given)?
     };
+    let request = request.with_preset(args.auto, args.ridge, args.bag);
     request.check()?;
     Ok(request)
 }

@@ -174,11 +174,32 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
             sel.seconds
         ));
     }
+    if let Some(bag) = &report.bagging {
+        let lambdas: Vec<String> = bag
+            .members
+            .iter()
+            .map(|m| format!("{:.0e}/{}", m.lambda, m.steps))
+            .collect();
+        out.push_str(&format!(
+            "bagging   {} of {} members, each stopped on its own fold (λ/steps: {}); \
+             cross-validated MSE {}\n",
+            bag.members.len(),
+            bag.folds,
+            lambdas.join(" "),
+            bag.cv_mse.map_or_else(|| "-".into(), |v| format!("{v:.6}")),
+        ));
+    }
+    let done = report.history.last().map_or(0, |e| e.iter);
     out.push_str(&format!(
-        "optimizer {}: stopped ({}) after {} iterations, {:.3} s of training\n\n",
+        "optimizer {}: stopped ({}) after {} {}, {:.3} s of training\n\n",
         report.optimizer,
         report.stop_reason.as_str(),
-        report.history.last().map_or(0, |e| e.iter),
+        done,
+        if report.bagging.is_some() {
+            "members"
+        } else {
+            "iterations"
+        },
         report.final_entry.time_s
     ));
     out.push_str(&format!(

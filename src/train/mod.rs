@@ -152,15 +152,16 @@ enum NumberOrWord {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Preset {
     pub ridge: Ridge,
+    /// ANMIN's steps: with `--ridge auto`, half of them at most per penalty of the path.
+    pub steps: usize,
     pub bag: usize,
-    pub init: Init,
 }
 
 /// `--auto`.
 pub const PREDICTION: Preset = Preset {
     ridge: Ridge::Auto,
+    steps: 10,
     bag: 5,
-    init: Init::Data,
 };
 
 /// The validation fraction of `--ridge auto` when none is given.
@@ -246,10 +247,12 @@ struct RequestJson {
     optimizer: String,
     settings: Map<String, Value>,
     steps: Option<usize>,
-    ridge: Ridge,
+    ridge: Option<Ridge>,
     max_seconds: Option<f64>,
     record_split: bool,
-    bag: usize,
+    bag: Option<usize>,
+    /// The prediction preset ([`PREDICTION`]) for whatever of it is not given.
+    auto: bool,
     preprocess: PreprocessSettings,
 }
 
@@ -261,10 +264,11 @@ impl Default for RequestJson {
             optimizer: "anmin".into(),
             settings: Map::new(),
             steps: None,
-            ridge: Ridge::default(),
+            ridge: None,
             max_seconds: None,
             record_split: false,
-            bag: 1,
+            bag: None,
+            auto: false,
             preprocess: PreprocessSettings::default(),
         }
     }
@@ -321,16 +325,33 @@ impl TrainRequest {
         let request = TrainRequest {
             split: raw.split,
             network: raw.network,
-            ridge: raw.ridge,
             max_seconds: raw.max_seconds,
             record_split: raw.record_split,
-            bag: raw.bag,
             preprocess: raw.preprocess,
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
-        };
+        }
+        .with_preset(raw.auto, raw.ridge, raw.bag);
         request.check()?;
         Ok(request)
+    }
+
+    /// The penalty and bag as given; what is not given is the prediction preset's under
+    /// `auto` (and so are the steps of ANMIN), else the plain default (no penalty, one
+    /// network, the optimizer's own steps).
+    pub fn with_preset(self, auto: bool, ridge: Option<Ridge>, bag: Option<usize>) -> Self {
+        let anmin = matches!(
+            self.optimizer.kind(),
+            OptimizerKind::Anmin | OptimizerKind::AnminPlain
+        );
+        TrainRequest {
+            ridge: ridge
+                .or(auto.then_some(PREDICTION.ridge))
+                .unwrap_or_default(),
+            bag: bag.or(auto.then_some(PREDICTION.bag)).unwrap_or(1),
+            steps: self.steps.or((auto && anmin).then_some(PREDICTION.steps)),
+            ..self
+        }
     }
 
     /// Rejects a request no run can carry out, naming the setting.
@@ -587,7 +608,12 @@ impl<'a> Trainer<'a> {
                 limits,
                 par,
             };
-            let (outcome, report) = bag::bag(&run, nets, sets, &folds, fit, observer);
+            let plan = bag::Plan {
+                folds: &folds,
+                fit,
+                seed: request.split.seed,
+            };
+            let (outcome, report) = bag::bag(&run, nets, sets, plan, observer);
             (all, outcome, None, Some(report))
         } else if request.ridge == Ridge::Auto {
             let held_out = request.prepare(dataset, val_frac)?;
