@@ -4,6 +4,12 @@ numbers, one thread each, in time and in peak memory.
 
     python scripts/python_overhead.py DATA.csv [--anmin PATH] [--hidden 64] [--iters 30]
                                       [--repeats 3] [--optimizer anmin]
+    python scripts/python_overhead.py --predict [--rows 100000] [--features 16] [--hidden 64]
+
+With --predict it measures `ANMINRegressor.predict` instead: a model of `--hidden` units on
+`--features` inputs applied to `--rows` rows, against the native forward pass the estimator
+calls (the model object of the native module: standardization, clipping and the network),
+best of `--repeats` each. Prints one JSON object.
 
 DATA.csv is read with pandas and encoded as the CLI encodes it (text columns become one
 indicator column per category, sorted, in place), so that both train on the same matrix; the
@@ -74,15 +80,59 @@ def cli_run(anmin, path, hidden, iters, optimizer):
             "train_mse": run["history"][-1]["train_mse"], "rss_peak_mib": int(rss) / 1024}
 
 
+PREDICT = r"""
+import json, sys, time
+import numpy as np
+from anmin import ANMINRegressor
+
+rows, features, hidden, repeats = (int(a) for a in sys.argv[1:5])
+rng = np.random.default_rng(0)
+X = rng.normal(size=(rows, features))
+y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+est = ANMINRegressor(hidden=hidden, max_iter=2, n_threads=1).fit(X[:4000], y[:4000])
+native = est._native_model
+
+def best(f):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+forward = best(lambda: native.predict(X))
+predict = best(lambda: est.predict(X))
+same = bool(np.array_equal(est.predict(X), native.predict(X)[:, 0]))
+print(json.dumps({"rows": rows, "features": features, "hidden": hidden, "repeats": repeats,
+                  "native_forward_s": forward, "predict_s": predict,
+                  "predict_over_forward": predict / forward - 1, "same_values": same}))
+"""
+
+
+def predict_main(a):
+    res = subprocess.run([sys.executable, "-c", PREDICT, str(a.rows), str(a.features),
+                          str(a.hidden), str(a.repeats)], check=True, capture_output=True,
+                         text=True)
+    print(json.dumps(json.loads(res.stdout.splitlines()[-1]), indent=2))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("data")
+    p.add_argument("data", nargs="?")
+    p.add_argument("--predict", action="store_true",
+                   help="measure predict against the native forward pass")
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--features", type=int, default=16)
     p.add_argument("--anmin", default=shutil.which("anmin"), help="the anmin binary")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--iters", type=int, default=30)
     p.add_argument("--optimizer", default="anmin")
     p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args()
+    if a.predict:
+        return predict_main(a)
+    if not a.data:
+        sys.exit("DATA.csv is needed (or --predict)")
     if not a.anmin:
         sys.exit("no anmin binary: pass --anmin")
     cli, py = [], []

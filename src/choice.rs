@@ -8,6 +8,9 @@ pub trait Choice: Sized + Copy + Send + Sync + 'static {
     /// Every value, in the order the help lists them.
     const ALL: &'static [Self];
 
+    /// Their names, in the same order (usable in constants: the settings' description).
+    const NAMES: &'static [&'static str];
+
     /// The name on the command line and in the run JSON.
     fn name(self) -> &'static str;
 
@@ -36,11 +39,18 @@ macro_rules! choice {
     ($ty:ty { $($variant:ident => ($name:literal, $help:literal)),+ $(,)? }) => {
         impl $crate::choice::Choice for $ty {
             const ALL: &'static [Self] = &[$(<$ty>::$variant),+];
+            const NAMES: &'static [&'static str] = &[$($name),+];
             fn name(self) -> &'static str {
                 match self { $(<$ty>::$variant => $name),+ }
             }
             fn help(self) -> &'static str {
                 match self { $(<$ty>::$variant => $help),+ }
+            }
+        }
+        impl $ty {
+            /// The name, in constants (as [`Choice::name`](crate::choice::Choice::name)).
+            pub const fn const_name(self) -> &'static str {
+                match self { $(<$ty>::$variant => $name),+ }
             }
         }
         impl std::str::FromStr for $ty {

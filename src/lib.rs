@@ -21,6 +21,7 @@ pub mod model;
 pub mod optim;
 pub mod outputs;
 pub mod plot;
+pub mod predict;
 pub mod progress;
 #[cfg(feature = "python")]
 mod python;
@@ -28,6 +29,7 @@ pub mod report;
 pub mod rng;
 pub mod rows;
 pub mod select;
+pub mod settings;
 pub mod train;
 
 pub use error::{DataError, Error, Result};

@@ -1,9 +1,11 @@
 //! The Python module `anmin._native` (PyO3), built only with the `python` feature (maturin,
 //! pyproject.toml). It holds no training logic: `fit` turns numpy arrays into a
-//! [`Dataset`](crate::data::Dataset) and runs the library's training call, `predict` applies a
-//! saved model as `anmin predict` does, and `run_cli` runs the command line itself, so that
-//! `pip install .` also puts the `anmin` command on the PATH. The estimator's conventions
-//! (scikit-learn's) live in python/anmin/.
+//! [`Dataset`](crate::data::Dataset) and runs the library's training call, `Model` holds a
+//! saved model and applies it as `anmin predict` does ([`crate::predict`]), `settings` is the
+//! settings' description from which the estimator takes its parameters and `parse_setting`
+//! checks one of them, and `run_cli` runs the command line itself, so that `pip install .`
+//! also puts the `anmin` command on the PATH. The estimator's conventions (scikit-learn's)
+//! live in python/anmin/.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -11,18 +13,16 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use clap::Parser;
 use nalgebra::DMatrix;
 use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::cli::Cli;
-use crate::commands;
 use crate::data::{Dataset, Layout, MatrixRef};
 use crate::history::StopReason;
 use crate::model::SavedModel;
-use crate::train::{TrainRequest, Trainer};
+use crate::optim::OptimizerKind;
+use crate::train::{TrainRequest, Trainer, ValidRequest};
 
 /// An anmin error as a Python `ValueError` with the CLI's message.
 fn value_error(e: impl std::fmt::Display) -> PyErr {
@@ -95,7 +95,7 @@ fn dataset(
 /// run JSON and whether the run was interrupted.
 fn train(
     dataset: &Dataset,
-    request: &TrainRequest,
+    request: &ValidRequest,
     n_threads: usize,
     interrupt: &AtomicBool,
 ) -> crate::Result<(String, String, bool)> {
@@ -167,79 +167,113 @@ fn fit(
     Ok((model_json, report_json))
 }
 
-/// The model's outputs (n × k) for inputs in its encoded feature order (n × d, NaN where
-/// missing), with its preprocessing and clipping, exactly as `anmin predict`.
-#[pyfunction]
-fn predict<'py>(
-    py: Python<'py>,
-    model_json: &str,
-    x: PyReadonlyArray2<'py, f64>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let model = SavedModel::from_json(model_json, "model").map_err(value_error)?;
-    let d = model.encoding.n_features();
-    if x.as_array().ncols() != d {
-        return Err(PyValueError::new_err(format!(
-            "X has {} features, but the model takes {d}",
-            x.as_array().ncols()
-        )));
-    }
-    let x = matrix(&x);
-    let (values, noted) = py
-        .detach(|| commands::predict::predict_noting(&model, &x, "X"))
-        .map_err(value_error)?;
-    // Missing values where training had none are answered, and said (as `anmin predict`
-    // says them on stderr).
-    for message in commands::predict::derive_messages(&model, &noted.derive, "X") {
-        let text = std::ffi::CString::new(message.replace('\0', "")).expect("NULs removed");
-        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
-        PyErr::warn(py, &category, &text, 1)?;
-    }
-    let (n, k) = values.shape();
-    let out = ndarray_from(&values, n, k);
-    Ok(out.to_pyarray(py))
+/// A saved model, parsed once: `Model(model_json)`; `predict(x)` gives its outputs (n × k)
+/// for inputs in its encoded feature order (n × d), with its standardization and clipping,
+/// exactly as `anmin predict`.
+#[pyclass(frozen, module = "anmin._native")]
+struct Model {
+    model: SavedModel,
 }
 
-fn ndarray_from(m: &DMatrix<f64>, n: usize, k: usize) -> numpy::ndarray::Array2<f64> {
-    numpy::ndarray::Array2::from_shape_fn((n, k), |(i, j)| m[(i, j)])
+#[pymethods]
+impl Model {
+    #[new]
+    fn new(model_json: &str) -> PyResult<Model> {
+        let model = SavedModel::from_json(model_json, "model").map_err(value_error)?;
+        Ok(Model { model })
+    }
+
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.model.encoding.n_features();
+        if x.as_array().ncols() != d {
+            return Err(PyValueError::new_err(format!(
+                "X has {} features, but the model takes {d}",
+                x.as_array().ncols()
+            )));
+        }
+        let x = matrix(&x);
+        let (values, noted) = py
+            .detach(|| crate::predict::predict_noting(&self.model, &x, "X"))
+            .map_err(value_error)?;
+        // Missing values where training had none are answered, and said (as `anmin predict`
+        // says them on stderr).
+        for message in crate::predict::derive_messages(&self.model, &noted.derive, "X") {
+            let text = std::ffi::CString::new(message.replace('\0', "")).expect("NULs removed");
+            let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+            PyErr::warn(py, &category, &text, 1)?;
+        }
+        let (n, k) = values.shape();
+        let out = numpy::ndarray::Array2::from_shape_fn((n, k), |(i, j)| values[(i, j)]);
+        Ok(out.to_pyarray(py))
+    }
+
+    /// The encoded feature names, in input order.
+    #[getter]
+    fn features(&self) -> Vec<String> {
+        self.model.encoding.feature_names()
+    }
+
+    #[getter]
+    fn targets(&self) -> Vec<String> {
+        self.model.encoding.targets.clone()
+    }
 }
 
-/// Checks a model file's text; returns its encoded feature names and target names as JSON.
+/// The settings' description as JSON: one object per declaration (name, owner, optimizer,
+/// type, range, default, help, flag, Python name, aliases).
 #[pyfunction]
-fn check_model(model_json: &str) -> PyResult<String> {
-    let model = SavedModel::from_json(model_json, "model").map_err(value_error)?;
-    let info = serde_json::json!({
-        "features": model.encoding.feature_names(),
-        "targets": model.encoding.targets,
-    });
-    Ok(info.to_string())
+fn settings() -> String {
+    crate::settings::describe().to_string()
+}
+
+/// The setting `name`'s value from its text, as JSON, or a `ValueError` with the message of
+/// the command line's parser (`hidden must be a whole number from 1 to 1000000`).
+#[pyfunction]
+fn parse_setting(name: &str, text: &str) -> PyResult<String> {
+    let setting = crate::settings::get(name)
+        .ok_or_else(|| PyValueError::new_err(format!("{name} is not a setting")))?;
+    setting
+        .parse(text)
+        .map(|v| v.to_string())
+        .map_err(PyValueError::new_err)
+}
+
+/// The message for a setting optimizer `kind` does not take.
+#[pyfunction]
+fn not_taken(kind: &str, name: &str) -> PyResult<String> {
+    let kind: OptimizerKind = kind.parse().map_err(PyValueError::new_err)?;
+    Ok(crate::settings::not_taken(kind, name))
+}
+
+/// Checks a run request (JSON, as `fit` takes it) without training; a `ValueError` with the
+/// library's message names what is wrong.
+#[pyfunction]
+fn check_request(request_json: &str) -> PyResult<()> {
+    TrainRequest::from_json(request_json)
+        .map(drop)
+        .map_err(value_error)
 }
 
 /// Runs the command line with `argv` (argv[0] is the program name) as the `anmin` binary
 /// does, and returns its exit code.
 #[pyfunction]
 fn run_cli(py: Python<'_>, argv: Vec<String>) -> i32 {
-    py.detach(|| match Cli::try_parse_from(argv) {
-        Err(e) => {
-            // --help and --version are "errors" that print to stdout and exit 0.
-            let _ = e.print();
-            e.exit_code()
-        }
-        Ok(cli) => match commands::run(cli) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: {e}");
-                i32::from(e.exit_code())
-            }
-        },
-    })
+    py.detach(|| crate::commands::run_cli(argv))
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
-    m.add_function(wrap_pyfunction!(predict, m)?)?;
-    m.add_function(wrap_pyfunction!(check_model, m)?)?;
+    m.add_class::<Model>()?;
+    m.add_function(wrap_pyfunction!(settings, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_setting, m)?)?;
+    m.add_function(wrap_pyfunction!(not_taken, m)?)?;
+    m.add_function(wrap_pyfunction!(check_request, m)?)?;
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     Ok(())
 }

@@ -4,12 +4,12 @@
 
 use anmin::data::Samples;
 use anmin::model::Network;
-use anmin::optim::anmin::output_layer;
 use anmin::optim::baselines::adam::AdamConfig;
 use anmin::optim::baselines::gradient::{Objective, Params, Workspace, loss_and_grad};
 use anmin::optim::baselines::lbfgs::LbfgsConfig;
 use anmin::optim::baselines::minibatch::BatchConfig;
 use anmin::optim::baselines::sgd::SgdConfig;
+use anmin::optim::output_layer;
 use anmin::optim::{self, Limits, OptimizerSpec, Silent};
 use anmin::report::StopReason;
 use anmin::rng::{Stream, seeded};

@@ -102,6 +102,7 @@ fn in_memory_training_equals_the_cli_on_the_same_numbers() {
         request.network.hidden = 7;
         request.steps = Some(steps);
         request.ridge = ridge;
+        let request = request.resolve().expect("a valid request");
         let trained = Trainer::new(&request)
             .threads(1)
             .run(&data)
@@ -151,14 +152,17 @@ fn a_request_from_json_is_checked_and_names_the_bad_setting() {
     assert_eq!(config["one_hot_few"], json!(0));
 
     for (text, message) in [
-        (r#"{"network": {"hidden": 0}}"#, "hidden must be at least 1"),
+        (
+            r#"{"network": {"hidden": 0}}"#,
+            "hidden must be a whole number from 1 to 1000000",
+        ),
         (
             r#"{"split": {"test_frac": 1.5}}"#,
-            "test_frac must be at least 0 and below 1",
+            "test_frac must be a number at least 0 and below 1",
         ),
         (
             r#"{"optimizer": "adam", "settings": {"lr": -1}}"#,
-            "lr must be positive",
+            "lr must be a positive number",
         ),
         (
             r#"{"settings": {"momentum": 0.5}}"#,

@@ -364,10 +364,15 @@ fn converges_when_mu_passes_its_maximum() {
     assert!(run.solver["mu"].as_f64().unwrap() > 1e4);
 }
 
+/// The settings' description's check of an LM config.
+fn check(cfg: LmConfig) -> Result<(), String> {
+    anmin::settings::check_spec(&OptimizerSpec::Lm(cfg))
+}
+
 #[test]
 fn check_rejects_invalid_settings() {
     let ok = LmConfig::default();
-    assert_eq!(ok.check(), Ok(()));
+    assert_eq!(check(ok), Ok(()));
     let bad = [
         LmConfig { mu: 0.0, ..ok },
         LmConfig { mu: -1.0, ..ok },
@@ -393,9 +398,9 @@ fn check_rejects_invalid_settings() {
         },
     ];
     for cfg in bad {
-        assert!(cfg.check().is_err(), "{cfg:?} passed its check");
+        assert!(check(cfg).is_err(), "{cfg:?} passed its check");
     }
-    assert_eq!(LmConfig { mu_max: 1e-3, ..ok }.check(), Ok(()));
+    assert_eq!(check(LmConfig { mu_max: 1e-3, ..ok }), Ok(()));
     let spec = OptimizerSpec::Lm(ok).with_ridge(0.5);
     assert_eq!(spec.name(), "lm");
     match spec {

@@ -247,8 +247,14 @@ fn selection_flags_are_checked() {
             &["--ridge", "auto", "--val-frac", "0"][..],
             "--val-frac must be above 0",
         ),
-        (&["--ridge", "often"][..], "(or \"auto\")"),
-        (&["--clip", "wide"][..], "(or \"none\")"),
+        (
+            &["--ridge", "often"][..],
+            "ridge must be a non-negative number or \"auto\"",
+        ),
+        (
+            &["--clip", "wide"][..],
+            "clip must be a non-negative number or \"none\"",
+        ),
     ] {
         anmin()
             .arg("train")

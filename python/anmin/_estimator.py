@@ -26,25 +26,50 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 from . import _native
 
-OPTIMIZERS = ("anmin", "anmin-plain", "sgd", "adam", "lbfgs", "lm")
-VARIANTS = ("safeguarded", "plain")
-STEPS = ("halving", "search")
-A_SOLVERS = ("auto", "cholesky", "cg", "dual", "sampled")
-SCALINGS = ("standard", "robust")
+# The settings' description, as the library declares it (src/settings/): every setting's
+# name, owner, type, range, default and help. The estimator's parameters, their defaults,
+# which optimizer takes which, the mapping of older names (`max_iter`, `learning_rate`, …)
+# and the parameter list of the docstring all come from it; its range checks are the
+# library's own parser (`_native.parse_setting`), with the command line's messages.
+SETTINGS: list = json.loads(_native.settings())
 
-# Which optimizer settings apply to which optimizer (as the CLI rejects a flag that applies
-# to none of the chosen optimizers). Values: the setting's key in the run request.
-_OPTIMIZER_SETTINGS = {
-    "anmin": {"tol": "tol", "variant": "variant", "step": "step", "a_solver": "a_solver"},
-    "anmin-plain": {"tol": "tol", "a_solver": "a_solver"},
-    "sgd": {"learning_rate": "lr", "momentum": "momentum", "batch_size": "batch_size"},
-    "adam": {"learning_rate": "lr", "batch_size": "batch_size"},
-    "lbfgs": {"learning_rate": "lr", "lbfgs_history": "history"},
-    "lm": {},
-}
-# The request's name of each optimizer's iteration count.
-_ITERATIONS = {"anmin": "iters", "anmin-plain": "iters", "sgd": "epochs", "adam": "epochs",
-               "lbfgs": "iters", "lm": "iters"}
+
+def _declarations(name: str) -> list:
+    return [s for s in SETTINGS if s["name"] == name]
+
+
+def _default(name: str) -> Any:
+    """The parameter's default: the library's, or the estimator's own where the description
+    gives one (`auto`: on, since an estimator is for prediction)."""
+    return _declarations(name)[0]["python_default"]
+
+
+def _takes(optimizer: str, name: str) -> bool:
+    return any(s["optimizer"] == optimizer for s in _declarations(name))
+
+
+def parameter_names() -> list:
+    """The estimator's parameters as the description lists them: each setting offered to
+    Python under its own name, the estimator's own names for the others (`random_state`,
+    `n_threads`), and the older names kept as aliases."""
+    names: list = []
+    for s in SETTINGS:
+        for name in [s["python_name"], *s["aliases"]]:
+            if name is not None and name not in names:
+                names.append(name)
+    return names
+
+
+# Older parameter names and the settings they stand for (`max_iter` is `iters` or `epochs`,
+# whichever the optimizer takes).
+_ALIASES: dict = {}
+for _s in SETTINGS:
+    for _alias in _s["aliases"]:
+        _ALIASES.setdefault(_alias, [])
+        if _s["name"] not in _ALIASES[_alias]:
+            _ALIASES[_alias].append(_s["name"])
+# The settings the estimator offers, by parameter name.
+_OWN = {s["python_name"]: s["name"] for s in SETTINGS if s["python"] == "own"}
 
 
 def _is_int(value: Any) -> bool:
@@ -55,109 +80,63 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def _invalid(name: str, value: Any, expected: str) -> ValueError:
-    return ValueError(f"The '{name}' parameter of ANMINRegressor must be {expected}. "
-                      f"Got {value!r} instead.")
+def _text(kind: str, value: Any) -> str:
+    """A parameter's value as the command line would spell it; anything of the wrong type
+    becomes text the library's parser rejects (with its message)."""
+    if kind == "count" and _is_int(value):
+        return str(int(value))
+    if kind in ("real", "real_or_word") and _is_real(value):
+        try:
+            return repr(float(value))
+        except OverflowError:
+            return str(value)
+    if kind in ("choice", "real_or_word") and isinstance(value, str):
+        return value
+    if kind == "switch" and isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return repr(value)
 
 
-def _check_int(name: str, value: Any, low: int, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not _is_int(value) or value < low:
-        raise _invalid(name, value, f"an int >= {low}" + (" or None" if optional else ""))
-
-
-def _check_real(name: str, value: Any, low: float, high: Optional[float] = None,
-                low_open: bool = False, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    ok = _is_real(value) and np.isfinite(value)
-    if ok:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = f"{high})" if high is not None else "inf)"
-        raise _invalid(name, value, f"a float in {lo}{low}, {hi}" + (" or None" if optional else ""))
-
-
-def _check_choice(name: str, value: Any, choices: tuple, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise _invalid(name, value, f"one of {listed}" + (" or None" if optional else ""))
+def _parse(param: str, name: str, value: Any) -> Any:
+    """The setting `name`'s value (given as parameter `param`), checked by the library."""
+    kind = _declarations(name)[0]["type"]
+    try:
+        return json.loads(_native.parse_setting(name, _text(kind, value)))
+    except ValueError as e:
+        raise ValueError(f"The '{param}' parameter of ANMINRegressor is invalid: {e}. "
+                         f"Got {value!r} instead.") from None
 
 
 class ANMINRegressor(RegressorMixin, BaseEstimator):
-    """A two-layer ReLU regression network trained by ANMIN (or SGD, Adam, LBFGS).
+    """A two-layer ReLU regression network trained by ANMIN (or SGD, Adam, LBFGS, LM).
 
     f(x) = B σ(A [x; 1]) + b0 on standardized inputs, trained on all rows of X exactly as
-    ``anmin train --test-frac 0`` trains on the same numbers.
+    ``anmin train --test-frac 0 --auto`` trains on the same numbers.
+
+    The defaults are for prediction (``auto=True``, the command line's ``--auto``): the
+    penalty and iteration count chosen on held-out rows (``ridge="auto"``), and five networks
+    trained on five folds and averaged (``bag=5``), each stopping early on its own fold; ANMIN
+    runs 10 iterations unless ``iters`` says otherwise. Each of these given explicitly wins.
+    The paper's objective, the deepest training optimum with no penalty and one network, is
+    ``auto=False`` (``anmin train``'s default). With ``bag`` above 1 the fitted network is
+    the members stacked into one wider network (``bag * hidden`` units, output weights
+    divided by ``bag``), which predicts their mean.
 
     X may hold NaN (missing values, not infinities): each feature's NaN is imputed with its
     median over the training rows, and a 0/1 missing indicator is added for each feature
     that had a NaN in training, as ``anmin train`` does with empty cells. At predict time a
     NaN in a feature that had none in training is imputed too, with a ``UserWarning``.
 
+    Every training setting of the command line is a parameter of the same name (``--a-solver``
+    is ``a_solver``); the parameters below are generated from the library's description of
+    the settings. Settings of an optimizer default to None: that optimizer's own default.
+    Older names are kept as aliases: ``max_iter`` (``iters`` or ``epochs``, whichever the
+    optimizer takes), ``learning_rate`` (``lr``), ``lbfgs_history`` (``history``) and
+    ``validation_fraction`` (``val_frac``); giving both names of one setting is an error.
+
     Parameters
     ----------
-    hidden : int, default=64
-        Hidden units h (``--hidden``).
-    alpha : float, default=0.0
-        Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU (``--alpha``).
-    optimizer : {"anmin", "anmin-plain", "sgd", "adam", "lbfgs"}, default="anmin"
-        ``--optimizer``. "anmin-plain" is the paper's plain iteration.
-    max_iter : int or None, default=None
-        ANMIN or LBFGS iterations (``--iters``), or SGD / Adam epochs (``--epochs``).
-        None: the optimizer's default (30 ANMIN, 100 LBFGS, 300 epochs).
-    ridge : float or "auto", default=0.0
-        Relative L2 penalty on A and B (``--ridge``); "auto" chooses it and the iteration
-        count on validation rows held out of X, then refits on all of X.
-    validation_fraction : float or None, default=None
-        Fraction of X held out for early stopping (``--val-frac``). None: 0, or 0.2 under
-        ``ridge="auto"``.
-    clip : float, "none" or None, default=0.0
-        At predict time, clip inputs to the training range widened by this margin times its
-        width; "none" (or None) turns clipping off (``--clip``).
-    tol : float or None, default=None
-        ANMIN: converged when an iteration lowers the objective by less than this fraction
-        (``--tol``; None: 1e-8).
-    max_seconds : float or None, default=None
-        Stop after this many seconds of training (``--max-seconds``).
-    random_state : int or None, default=None
-        Seed of the initial network and of every random draw (``--seed``). None means seed
-        0: fits are always reproducible, and ``random_state=s`` gives the network
-        ``anmin train --seed s`` gives.
-    n_threads : int, default=1
-        Threads for the linear algebra of one fit; 0 uses every core. The result does not
-        depend on it. The default of one thread keeps ``GridSearchCV(n_jobs=...)`` from
-        oversubscribing the machine.
-    learning_rate : float or None, default=None
-        SGD / Adam learning rate (1e-3) or LBFGS's initial step (1) (``--lr``).
-    momentum : float or None, default=None
-        SGD momentum (0.9) (``--momentum``).
-    batch_size : int or None, default=None
-        SGD / Adam mini-batch size (32) (``--batch-size``).
-    lbfgs_history : int or None, default=None
-        LBFGS curvature pairs kept (10) (``--history``).
-    variant : {"safeguarded", "plain"} or None, default=None
-        ANMIN variant (``--variant``; None: safeguarded).
-    step : {"halving", "search"} or None, default=None
-        Safeguarded ANMIN's step rule (``--step``; None: halving).
-    a_solver : {"auto", "cholesky", "cg", "dual", "sampled"} or None, default=None
-        ANMIN's A-step solver (``--a-solver``; None: auto).
-    scaling : {"standard", "robust"}, default="standard"
-        Feature scaling fitted on the training rows (``--scaling``): mean and standard
-        deviation, or median and interquartile range followed by the smooth clip
-        x / sqrt(1 + (x/3)^2) (RealMLP's), with 0/1 features left as they are.
-    one_hot_integers : int, default=0
-        Integer-valued features with 3 to this many distinct training values are also one-hot
-        encoded, the number kept as a feature too (``--one-hot-integers``); 0 turns it off.
-    one_hot_few : int, default=0
-        Features with 3 to this many distinct training values, whole numbers or not, are also
-        one-hot encoded, the number kept too (``--one-hot-few``); 0 turns it off.
+    PARAMETERS
 
     Attributes
     ----------
@@ -188,124 +167,154 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden: int = 64,
-        alpha: float = 0.0,
-        optimizer: str = "anmin",
-        max_iter: Optional[int] = None,
-        ridge: Union[float, str] = 0.0,
-        validation_fraction: Optional[float] = None,
-        clip: Union[float, str, None] = 0.0,
-        tol: Optional[float] = None,
+        hidden: int = _default("hidden"),
+        alpha: float = _default("alpha"),
+        init: str = _default("init"),
+        scaling: str = _default("scaling"),
+        one_hot_integers: int = _default("one_hot_integers"),
+        one_hot_few: int = _default("one_hot_few"),
+        optimizer: str = _default("optimizer"),
+        auto: bool = _default("auto"),
+        iters: Optional[int] = None,
+        epochs: Optional[int] = None,
+        ridge: Union[float, str, None] = _default("ridge"),
+        bag: Optional[int] = _default("bag"),
+        val_frac: Optional[float] = None,
+        clip: Union[float, str, None] = _default("clip"),
         max_seconds: Optional[float] = None,
         random_state: Optional[int] = None,
         n_threads: int = 1,
-        learning_rate: Optional[float] = None,
-        momentum: Optional[float] = None,
-        batch_size: Optional[int] = None,
-        lbfgs_history: Optional[int] = None,
         variant: Optional[str] = None,
         step: Optional[str] = None,
+        refine: Optional[int] = None,
+        tol: Optional[float] = None,
         a_solver: Optional[str] = None,
-        scaling: str = "standard",
-        one_hot_integers: int = 0,
-        one_hot_few: int = 0,
+        a_sample_factor: Optional[int] = None,
+        a_sample: Optional[str] = None,
+        cg_tol: Optional[float] = None,
+        lr: Optional[float] = None,
+        momentum: Optional[float] = None,
+        batch_size: Optional[int] = None,
+        history: Optional[int] = None,
+        mu: Optional[float] = None,
+        mu_dec: Optional[float] = None,
+        mu_inc: Optional[float] = None,
+        mu_max: Optional[float] = None,
+        damping: Optional[str] = None,
+        max_iter: Optional[int] = None,
+        learning_rate: Optional[float] = None,
+        lbfgs_history: Optional[int] = None,
+        validation_fraction: Optional[float] = None,
     ) -> None:
         self.hidden = hidden
         self.alpha = alpha
-        self.optimizer = optimizer
-        self.max_iter = max_iter
-        self.ridge = ridge
-        self.validation_fraction = validation_fraction
-        self.clip = clip
-        self.tol = tol
-        self.max_seconds = max_seconds
-        self.random_state = random_state
-        self.n_threads = n_threads
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.lbfgs_history = lbfgs_history
-        self.variant = variant
-        self.step = step
-        self.a_solver = a_solver
+        self.init = init
         self.scaling = scaling
         self.one_hot_integers = one_hot_integers
         self.one_hot_few = one_hot_few
+        self.optimizer = optimizer
+        self.auto = auto
+        self.iters = iters
+        self.epochs = epochs
+        self.ridge = ridge
+        self.bag = bag
+        self.val_frac = val_frac
+        self.clip = clip
+        self.max_seconds = max_seconds
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.variant = variant
+        self.step = step
+        self.refine = refine
+        self.tol = tol
+        self.a_solver = a_solver
+        self.a_sample_factor = a_sample_factor
+        self.a_sample = a_sample
+        self.cg_tol = cg_tol
+        self.lr = lr
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.history = history
+        self.mu = mu
+        self.mu_dec = mu_dec
+        self.mu_inc = mu_inc
+        self.mu_max = mu_max
+        self.damping = damping
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.lbfgs_history = lbfgs_history
+        self.validation_fraction = validation_fraction
 
     # ---- parameters -> run request -------------------------------------------------------
 
-    def _check_params(self) -> None:
-        _check_int("hidden", self.hidden, 1)
-        _check_real("alpha", self.alpha, 0.0, 1.0)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_int("max_iter", self.max_iter, 1, optional=True)
-        if not (isinstance(self.ridge, str) and self.ridge == "auto"):
-            if isinstance(self.ridge, str) or not _is_real(self.ridge) or not (
-                    np.isfinite(self.ridge) and self.ridge >= 0):
-                raise _invalid("ridge", self.ridge, "a float >= 0 or 'auto'")
-        _check_real("validation_fraction", self.validation_fraction, 0.0, 1.0, optional=True)
-        if self.ridge == "auto" and self.validation_fraction == 0:
-            raise ValueError("ridge='auto' chooses the penalty on validation rows: "
-                             "validation_fraction must be above 0 (or None for 0.2)")
-        if not (self.clip is None or (isinstance(self.clip, str) and self.clip == "none")):
-            if isinstance(self.clip, str) or not _is_real(self.clip) or not (
-                    np.isfinite(self.clip) and self.clip >= 0):
-                raise _invalid("clip", self.clip, "a float >= 0, 'none' or None")
-        _check_real("tol", self.tol, 0.0, optional=True)
-        _check_real("max_seconds", self.max_seconds, 0.0, low_open=True, optional=True)
-        _check_int("random_state", self.random_state, 0, optional=True)
-        if self.random_state is not None and self.random_state >= 2**64:
-            raise _invalid("random_state", self.random_state, "an int below 2**64 or None")
-        _check_int("n_threads", self.n_threads, 0)
-        _check_real("learning_rate", self.learning_rate, 0.0, low_open=True, optional=True)
-        _check_real("momentum", self.momentum, 0.0, 1.0, optional=True)
-        _check_int("batch_size", self.batch_size, 1, optional=True)
-        _check_int("lbfgs_history", self.lbfgs_history, 1, optional=True)
-        _check_choice("variant", self.variant, VARIANTS, optional=True)
-        _check_choice("step", self.step, STEPS, optional=True)
-        _check_choice("a_solver", self.a_solver, A_SOLVERS, optional=True)
-        _check_choice("scaling", self.scaling, SCALINGS)
-        _check_int("one_hot_integers", self.one_hot_integers, 0)
-        _check_int("one_hot_few", self.one_hot_few, 0)
-        applicable = _OPTIMIZER_SETTINGS[self.optimizer]
-        for name in ("tol", "variant", "step", "a_solver", "learning_rate", "momentum",
-                     "batch_size", "lbfgs_history"):
-            if getattr(self, name) is not None and name not in applicable:
-                raise ValueError(f"The '{name}' parameter of ANMINRegressor does not apply to "
-                                 f"optimizer={self.optimizer!r}; leave it None")
-        if self.optimizer == "anmin" and self.variant == "plain" and self.step is not None:
-            raise ValueError("The 'step' parameter of ANMINRegressor applies to the "
-                             "safeguarded variant only; leave it None with variant='plain'")
+    def _given(self, optimizer: str) -> dict:
+        """Each setting's parameter and value, by setting name: the older names mapped to
+        the settings they stand for (`max_iter` to this optimizer's step budget)."""
+        given: dict = {}
+        for s in SETTINGS:
+            if s["python"] == "param" and s["name"] not in given:
+                given[s["name"]] = (s["name"], getattr(self, s["name"]))
+        for alias, names in _ALIASES.items():
+            value = getattr(self, alias)
+            if value is None:
+                continue
+            taken = [n for n in names if _takes(optimizer, n)] or names[:1]
+            name = taken[0]
+            if given[name][1] is not None:
+                raise ValueError(f"The '{alias}' and '{name}' parameters of ANMINRegressor "
+                                 f"are the same setting; give one of them")
+            given[name] = (alias, value)
+        return given
 
-    def _request(self) -> dict:
-        """The run request (the library's `TrainRequest` as JSON): only the settings given;
-        the library's defaults fill in the rest."""
-        name = self.optimizer
+    def _check_params(self) -> dict:
+        """The run request (the library's `TrainRequest` as JSON), every parameter checked
+        against the settings' description: only the settings given; the library's defaults
+        fill in the rest."""
+        optimizer = _parse("optimizer", "optimizer", self.optimizer)
+        values: dict = {}
         settings: dict = {}
-        if self.max_iter is not None:
-            settings[_ITERATIONS[name]] = int(self.max_iter)
-        for param, key in _OPTIMIZER_SETTINGS[name].items():
-            value = getattr(self, param)
-            if value is not None:
-                settings[key] = value.item() if isinstance(value, np.generic) else value
-        clip = "none" if self.clip is None or self.clip == "none" else float(self.clip)
-        val = self.validation_fraction
-        return {
+        for name, (param, value) in self._given(optimizer).items():
+            declared = _declarations(name)
+            of_optimizer = declared[0]["optimizer"] is not None
+            if value is None and name == "clip":
+                value = "none"
+            if value is None and (of_optimizer or declared[0]["default"] is None):
+                continue
+            parsed = _parse(param, name, value)
+            if of_optimizer:
+                if not _takes(optimizer, name):
+                    raise ValueError(f"The '{param}' parameter of ANMINRegressor: "
+                                     f"{_native.not_taken(optimizer, name)}; leave it None")
+                settings[name] = parsed
+            else:
+                values[name] = parsed
+        own = {param: _parse(param, name, getattr(self, param))
+               for param, name in _OWN.items() if getattr(self, param) is not None}
+        request = {
             "split": {
                 "test_frac": 0.0,
-                "seed": 0 if self.random_state is None else int(self.random_state),
-                "val_frac": None if val is None else float(val),
-                "clip": clip,
+                "seed": own.get("random_state", 0),
+                "val_frac": values.get("val_frac"),
+                "clip": values["clip"],
             },
-            "network": {"hidden": int(self.hidden), "alpha": float(self.alpha)},
-            "optimizer": name,
+            "network": {"hidden": values["hidden"], "alpha": values["alpha"],
+                        "init": values["init"]},
+            "preprocess": {name: values[name]
+                           for name in ("scaling", "one_hot_integers", "one_hot_few")},
+            "optimizer": optimizer,
             "settings": settings,
-            "ridge": "auto" if self.ridge == "auto" else float(self.ridge),
-            "max_seconds": None if self.max_seconds is None else float(self.max_seconds),
-            "preprocess": {"scaling": self.scaling,
-                           "one_hot_integers": int(self.one_hot_integers),
-                           "one_hot_few": int(self.one_hot_few)},
+            "auto": values["auto"],
+            "ridge": values.get("ridge"),
+            "bag": values.get("bag"),
+            "max_seconds": values.get("max_seconds"),
         }
+        # What no single parameter shows: the variant's own settings, `ridge="auto"` with
+        # no validation rows, `mu_max` below `mu`.
+        try:
+            _native.check_request(json.dumps(request))
+        except ValueError as e:
+            raise ValueError(f"ANMINRegressor: {e}") from None
+        return request
 
     # ---- fit / predict -------------------------------------------------------------------
 
@@ -330,10 +339,10 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         """Trains on every row of X (numeric; float64 or float32; C or Fortran order) and
         y (1-D, or 2-D for several outputs). Ctrl-C stops training after the current step
         and raises KeyboardInterrupt; the estimator is then left as it was before `fit`."""
-        self._check_params()
+        request = self._check_params()
         before = dict(self.__dict__)
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, request)
         except BaseException:
             # An error or Ctrl-C leaves the estimator as it was (validation had already set
             # n_features_in_ and feature_names_in_).
@@ -341,7 +350,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y) -> "ANMINRegressor":
+    def _fit(self, X, y, request: dict) -> "ANMINRegressor":
         target_names = _target_names(y)
         X, y = self._validate(X, y, reset=True)
         y = np.asarray(y, dtype=np.float64)
@@ -358,13 +367,14 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         _unique(target_names, "target")
         model_json, report_json = _native.fit(
             X, np.asarray(y2, dtype=np.float64), [str(f) for f in feature_names],
-            [str(t) for t in target_names], json.dumps(self._request()), int(self.n_threads))
+            [str(t) for t in target_names], json.dumps(request), int(self.n_threads))
         self._set_fitted(model_json, json.loads(report_json), y_1d)
         return self
 
     def _set_fitted(self, model_json: str, report: Optional[dict], y_1d: bool) -> None:
         model = json.loads(model_json)
         self._model_json = model_json
+        self._native_model = _native.Model(model_json)
         self._y_1d = y_1d
         self.hidden_weights_ = np.asarray(model["hidden_weights"], dtype=np.float64)
         self.output_weights_ = np.asarray(model["output_weights"], dtype=np.float64)
@@ -392,8 +402,20 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         """Predictions with the model's standardization and clipping, as `anmin predict`."""
         check_is_fitted(self, "_model_json")
         X = self._validate(X, reset=False)
-        out = _native.predict(self._model_json, X)
+        out = self._native_model.predict(X)
         return out[:, 0] if self._y_1d else out
+
+    # The native model is rebuilt from the model file, which is the pickled state.
+    def __getstate__(self):
+        # A copy: object.__getstate__ may return the instance's own __dict__.
+        state = dict(super().__getstate__())
+        state.pop("_native_model", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_model_json" in self.__dict__:
+            self._native_model = _native.Model(self._model_json)
 
     # ---- model files ---------------------------------------------------------------------
 
@@ -459,19 +481,44 @@ def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
 
 
 def _from_model_json(text: str) -> ANMINRegressor:
-    info = json.loads(_native.check_model(text))
+    native = _native.Model(text)
     model = json.loads(text)
     est = ANMINRegressor(hidden=len(model["hidden_weights"]), alpha=model["alpha"])
     training = model.get("training") or {}
     if isinstance(training.get("seed"), int):
         est.random_state = training["seed"]
-    names = info["features"]
+    names = native.features
     est.n_features_in_ = len(names)
     if names != [f"x{j}" for j in range(len(names))]:
         est.feature_names_in_ = np.asarray(names, dtype=object)
-    targets = info["targets"]
-    y_1d = training.get("y_1d")
-    if y_1d is None:
-        y_1d = len(targets) == 1
-    est._set_fitted(text, None, bool(y_1d))
+    # A model file does not say whether y was 1-D: one target predicts a 1-D array.
+    est._set_fitted(text, None, len(native.targets) == 1)
     return est
+
+
+def _parameters_doc() -> str:
+    """The docstring's parameter list, from the settings' description."""
+    import inspect
+    lines = []
+    defaults = inspect.signature(ANMINRegressor.__init__).parameters
+    for param in parameter_names():
+        if param in _OWN:
+            name = _OWN[param]
+        else:
+            name = next(s["name"] for s in SETTINGS
+                        if s["name"] == param or param in s["aliases"])
+        declared = _declarations(name)
+        first = declared[0]
+        default = defaults[param].default
+        lines.append(f"{param} : {first['type']} ({first['range']}), default={default!r}")
+        if param != name and param not in _OWN:
+            lines.append(f"    Alias of ``{name}``.")
+            continue
+        shown = "; ".join(
+            f"{s['optimizer']}: {s['default_shown']}" if s["optimizer"] else s["default_shown"]
+            for s in declared)
+        lines.append(f"    {first['help']} (``{first['flag']}``; library default {shown}).")
+    return "\n    ".join(lines)
+
+
+ANMINRegressor.__doc__ = ANMINRegressor.__doc__.replace("PARAMETERS", _parameters_doc())

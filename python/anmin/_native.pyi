@@ -1,6 +1,6 @@
 """Type stubs of the native module (src/python.rs)."""
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,11 +17,28 @@ def fit(
 ) -> Tuple[str, str]:
     """Trains as `anmin train --test-frac 0` does; returns (model JSON, run JSON)."""
 
-def predict(model_json: str, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The model's outputs (n × k) for encoded inputs (n × d), as `anmin predict`."""
+class Model:
+    """A saved model, parsed once (the text of a model file)."""
 
-def check_model(model_json: str) -> str:
-    """Checks a model file's text; returns JSON {"features": [...], "targets": [...]}."""
+    def __init__(self, model_json: str) -> None: ...
+    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The model's outputs (n × k) for encoded inputs (n × d), as `anmin predict`."""
+    @property
+    def features(self) -> List[str]: ...
+    @property
+    def targets(self) -> List[str]: ...
+
+def settings() -> str:
+    """The settings' description as JSON: one object per declaration."""
+
+def parse_setting(name: str, text: str) -> str:
+    """The setting's value from its text, as JSON; ValueError with the CLI's message."""
+
+def not_taken(optimizer: str, name: str) -> str:
+    """The message for a setting the optimizer does not take."""
+
+def check_request(request_json: str) -> None:
+    """Checks a run request as `fit` takes it; ValueError with the library's message."""
 
 def run_cli(argv: Sequence[str]) -> int:
     """Runs the `anmin` command line with argv (argv[0] is the program name); the exit code."""

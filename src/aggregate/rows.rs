@@ -9,16 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::report::RunReport;
-
-/// Config keys that say how a run was executed rather than what it computed.
-pub const EXECUTION_KEYS: [&str; 6] = [
-    "threads",
-    "out",
-    "save_model",
-    "save_initial_model",
-    "quiet",
-    "record_split",
-];
+use crate::settings;
 
 /// Config keys that never split a row: how the run was executed; the split seed (a row
 /// averages over seeds); the optimizer (the row's first word); and what the runs of one
@@ -49,7 +40,7 @@ fn settings(run: &RunReport) -> BTreeMap<&str, &Value> {
         Value::Object(map) => map
             .iter()
             .filter(|(key, _)| {
-                !EXECUTION_KEYS.contains(&key.as_str()) && !NOT_ROW_SETTINGS.contains(&key.as_str())
+                !settings::is_execution(key) && !NOT_ROW_SETTINGS.contains(&key.as_str())
             })
             .map(|(key, value)| (key.as_str(), value))
             .collect(),

@@ -13,17 +13,18 @@ use std::sync::mpsc;
 use serde_json::Value;
 
 use super::interrupt;
-use super::optimizer_flags::{check_applicable, kind_names, restrict};
-use super::train::{cli_config, train_dataset};
-use crate::aggregate::rows::EXECUTION_KEYS;
+use super::optimizer_flags::{self, GivenFlags, kind_names};
+use super::train::with_flags;
 use crate::choice::Choice;
-use crate::cli::{CompareArgs, SplitArgs, TrainArgs};
+use crate::cli::{CompareArgs, SplitArgs};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::history::StopReason;
 use crate::optim::OptimizerKind;
 use crate::progress::RunsBar;
 use crate::report::RunReport;
+use crate::settings;
+use crate::train::{Trainer, ValidRequest};
 
 /// The file beside `--out` that holds one finished run per line.
 pub fn runs_file(out: &Path) -> PathBuf {
@@ -32,34 +33,77 @@ pub fn runs_file(out: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The `train` arguments of one run of the comparison.
-fn run_args(args: &CompareArgs, kind: OptimizerKind, seed: u64, threads: usize) -> TrainArgs {
-    TrainArgs {
-        data: args.data.clone(),
-        split: SplitArgs {
-            test_frac: args.test_frac,
-            seed,
-            val_frac: args.val_frac,
-            clip: args.clip,
-        },
-        net: args.net.clone(),
-        optimizer: kind,
-        optim: restrict(&args.optim, kind),
-        threads,
-        out: None,
-        save_model: None,
-        save_initial_model: None,
-        record_split: false,
-        quiet: true,
+/// The runs of one optimizer: its request, checked once (split i varies only the seed), and
+/// the flags as its runs record them in their config.
+struct Plan {
+    kind: OptimizerKind,
+    request: ValidRequest,
+    flags: Value,
+}
+
+/// One plan per optimizer, from the flags.
+fn plans(args: &CompareArgs, kinds: &[OptimizerKind]) -> Result<Vec<Plan>> {
+    let flags = GivenFlags::of(&args.optim);
+    flags.check_applicable(kinds)?;
+    let split = SplitArgs {
+        test_frac: args.test_frac,
+        seed: 0,
+        val_frac: args.val_frac,
+        clip: args.clip,
+    };
+    kinds
+        .iter()
+        .map(|&kind| {
+            let request =
+                optimizer_flags::request(kind, (&flags, &args.optim), (&split, &args.net))?
+                    .resolve()?;
+            // The keys `anmin train --optimizer kind` records besides the run's settings.
+            let mut config = match serde_json::to_value(&args.data).expect("flags serialize") {
+                Value::Object(map) => map,
+                _ => unreachable!("flags serialize as an object"),
+            };
+            config.extend(flags.record(kind));
+            for key in ["out", "save_model", "save_initial_model"] {
+                config.insert(key.into(), Value::Null);
+            }
+            config.insert("quiet".into(), Value::Bool(true));
+            Ok(Plan {
+                kind,
+                request,
+                flags: Value::Object(config),
+            })
+        })
+        .collect()
+}
+
+impl Plan {
+    /// The run of split `seed` on `dataset`, as `anmin train --seed seed` makes it.
+    fn run(&self, dataset: &Dataset, seed: u64, threads: usize) -> Result<RunReport> {
+        let request = self.request.with_seed(seed);
+        let trained = Trainer::new(&request)
+            .threads(threads)
+            .interrupt(interrupt::flag())
+            .command("compare")
+            .run(dataset)?;
+        let mut report = trained.report;
+        report.config = self.config(&report.config, threads);
+        Ok(report)
+    }
+
+    /// A run's config: the flags with the run's settings over them.
+    fn config(&self, run: &Value, threads: usize) -> Value {
+        let mut flags = self.flags.clone();
+        if let Value::Object(map) = &mut flags {
+            map.insert("threads".into(), threads.into());
+        }
+        with_flags(flags, run)
     }
 }
 
 fn comparable(config: &Value) -> Value {
     let mut config = config.clone();
     if let Value::Object(map) = &mut config {
-        for key in EXECUTION_KEYS {
-            map.remove(key);
-        }
+        map.retain(|key, _| !settings::is_execution(key));
     }
     config
 }
@@ -124,7 +168,7 @@ fn distinct(kinds: &[OptimizerKind]) -> Vec<OptimizerKind> {
 /// finished run on this thread. Returns early (without error) on interruption.
 fn run_pairs(
     dataset: &Dataset,
-    args: &CompareArgs,
+    plans: &[Plan],
     pairs: &[(u64, OptimizerKind)],
     jobs: usize,
     threads_per_run: usize,
@@ -146,10 +190,8 @@ fn run_pairs(
                     let Some(&(seed, kind)) = pairs.get(i) else {
                         break;
                     };
-                    let train_args = run_args(args, kind, seed, threads_per_run);
-                    let result = super::train::request(&train_args)
-                        .and_then(|r| train_dataset(dataset, (&train_args, &r), "compare", None))
-                        .map(|trained| trained.report);
+                    let plan = plans.iter().find(|p| p.kind == kind).expect("planned");
+                    let result = plan.run(dataset, seed, threads_per_run);
                     let failed = result.is_err();
                     if tx.send(result).is_err() || failed {
                         break;
@@ -185,18 +227,16 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     if kinds.is_empty() {
         return Err(Error::usage("--optimizers names no optimizer"));
     }
-    check_applicable(&args.optim, &kinds)?;
+    let plans = plans(args, &kinds)?;
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
-    let first = run_args(args, kinds[0], 0, 1);
-    let first_request = super::train::request(&first)?;
     data::prepare_with_validation(
         &dataset,
         args.test_frac,
-        first_request.val_frac()?,
+        plans[0].request.val_frac_in_effect(),
         0,
         None,
-        first_request.preprocess,
+        plans[0].request.preprocess,
     )?;
 
     let runs_path = args.out.as_deref().map(runs_file);
@@ -217,7 +257,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let mut finished: Vec<RunReport> = Vec::new();
     if let Some(path) = &runs_path {
         if args.resume {
-            finished = previous_runs(path, args, &wanted)?;
+            finished = previous_runs(path, &plans, &wanted)?;
         } else if path.exists() {
             return Err(Error::usage(format!(
                 "{} exists from an earlier comparison: pass --resume to continue it, or remove it",
@@ -247,7 +287,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         finished.push(run);
         Ok(())
     };
-    let recorded = run_pairs(&dataset, args, &missing, jobs, threads_per_run, &mut record);
+    let recorded = run_pairs(
+        &dataset,
+        &plans,
+        &missing,
+        jobs,
+        threads_per_run,
+        &mut record,
+    );
     bar.finish();
     // A run that failed is reported at once; a runs file that could not be written still
     // leaves the finished runs to summarize on stdout before the error.
@@ -292,7 +339,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
 /// made with the same settings.
 fn previous_runs(
     path: &Path,
-    args: &CompareArgs,
+    plans: &[Plan],
     wanted: &[(u64, OptimizerKind)],
 ) -> Result<Vec<RunReport>> {
     let mut kept = Vec::new();
@@ -304,9 +351,8 @@ fn previous_runs(
         else {
             continue;
         };
-        let train_args = run_args(args, kind, seed, 1);
-        let request = super::train::request(&train_args)?;
-        let expected = comparable(&cli_config(&train_args, &request.config_json()));
+        let plan = plans.iter().find(|p| p.kind == kind).expect("planned");
+        let expected = comparable(&plan.config(&plan.request.with_seed(seed).config_json(), 1));
         if comparable(&run.config) != expected {
             return Err(Error::usage(format!(
                 "{}: the run of {} with seed {seed} was made with other settings than this command's; \

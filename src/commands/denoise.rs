@@ -5,8 +5,6 @@ use std::path::Path;
 
 use nalgebra::DMatrix;
 
-use super::gen_data::noisy_picture;
-use super::predict::predict_in_blocks;
 use crate::cli::DenoiseArgs;
 use crate::data::InputColumn;
 use crate::error::{Error, Result};
@@ -17,8 +15,10 @@ use crate::images::patches::{
     CLEAN_PREFIX, NOISY_PREFIX, PatchAverage, patch_corners, patch_values, pixel_indices,
 };
 use crate::images::raster::{RgbImage, figure_png};
+use crate::images::synthetic::noisy_picture;
 use crate::model::SavedModel;
 use crate::outputs;
+use crate::predict::predict_in_blocks;
 
 /// How a patch autoencoder's columns map to patch pixels.
 pub struct PatchModel {
@@ -117,7 +117,8 @@ pub fn run(args: &DenoiseArgs) -> Result<()> {
             layout.patch
         )));
     }
-    let (clean, noisy) = noisy_picture(&args.picture);
+    let p = &args.picture;
+    let (clean, noisy) = noisy_picture(p.size, p.noise, p.seed);
     let denoised = denoise_image(&model, &layout, &noisy)?;
 
     let panels: Vec<RgbImage> = [&clean, &noisy, &denoised]

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::images::patches::{
     CLEAN_PREFIX, NOISY_PREFIX, column_names, patch_corners, patch_values,
 };
-use crate::images::synthetic::{add_noise, clean_picture};
+use crate::images::synthetic::noisy_picture;
 use crate::images::{Image, center_x, center_y, edt};
 use crate::outputs;
 use crate::rng::{Stream, seeded};
@@ -50,10 +50,8 @@ fn gen_sdf(args: &GenSdfArgs) -> Result<()> {
 }
 
 /// The clean picture and its noisy copy that the flags describe.
-pub fn noisy_picture(args: &NoisyPictureArgs) -> (Image, Image) {
-    let clean = clean_picture(args.size);
-    let noisy = add_noise(&clean, args.noise, args.seed);
-    (clean, noisy)
+pub fn picture_of(args: &NoisyPictureArgs) -> (Image, Image) {
+    noisy_picture(args.size, args.noise, args.seed)
 }
 
 /// The most values `gen dae` writes (about 1.2 GB of text, built in memory): stride-1 patches
@@ -81,7 +79,7 @@ pub fn dae_csv(args: &GenDaeArgs) -> Result<String> {
             2 * patch * patch
         )));
     }
-    let (clean, noisy) = noisy_picture(&args.picture);
+    let (clean, noisy) = picture_of(&args.picture);
     let mut header = column_names(NOISY_PREFIX, patch);
     header.extend(column_names(CLEAN_PREFIX, patch));
     let mut csv = header.join(",");

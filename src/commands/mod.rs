@@ -17,6 +17,26 @@ use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, NoteKind, Source, Tabl
 use crate::error::Result;
 use crate::outputs::{self, Output};
 
+/// Runs the command line `argv` (argv[0] is the program name) as the `anmin` binary does:
+/// parse, run, print any error; the exit code. The Python package's console script.
+pub fn run_cli(argv: Vec<String>) -> i32 {
+    use clap::Parser;
+    match Cli::try_parse_from(argv) {
+        Err(e) => {
+            // --help and --version are "errors" that print to stdout and exit 0.
+            let _ = e.print();
+            e.exit_code()
+        }
+        Ok(cli) => match run(cli) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                i32::from(e.exit_code())
+            }
+        },
+    }
+}
+
 /// Runs one parsed command line. Its output files are checked first, so that a path that
 /// cannot be written fails before any data is read or trained on.
 pub fn run(cli: Cli) -> Result<()> {

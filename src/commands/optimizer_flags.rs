@@ -1,7 +1,7 @@
-//! From optimizer flags to a [`TrainRequest`]. A flag applies to an optimizer exactly when
-//! that optimizer's config declares a setting of the flag's name (see
-//! [`crate::train::settings`]); a flag that applies to none of the chosen optimizers is
-//! rejected rather than ignored. No table of flags is kept here.
+//! From optimizer flags to a [`TrainRequest`]. A flag applies to an optimizer exactly when the
+//! settings' description declares it for that optimizer ([`crate::settings`]); a flag that
+//! applies to none of the chosen optimizers is rejected rather than ignored. No table of
+//! flags is kept here.
 
 use serde_json::{Map, Value};
 
@@ -9,25 +9,68 @@ use crate::choice::Choice;
 use crate::cli::{NetArgs, OptimArgs, SplitArgs};
 use crate::error::{Error, Result};
 use crate::optim::OptimizerKind;
-use crate::train::{NetworkSettings, SplitSettings, TrainRequest, settings};
+use crate::settings;
+use crate::train::{NetworkSettings, SplitSettings, TrainRequest};
 
-/// Flags every optimizer takes: they set the run, not one optimizer.
-const RUN_FLAGS: [&str; 4] = ["ridge", "max_seconds", "bag", "auto"];
-
-/// Every optimizer flag by setting name (`a_solver` for `--a-solver`), null when not given.
-fn flag_map(args: &OptimArgs) -> Map<String, Value> {
-    let Value::Object(map) = serde_json::to_value(args).expect("flags serialize") else {
-        unreachable!("flags serialize as an object")
-    };
-    map
+/// The optimizer flags of one command line, by setting name (`a_solver` for `--a-solver`),
+/// read once.
+pub struct GivenFlags {
+    /// Every flag, null when not given.
+    all: Map<String, Value>,
 }
 
-/// The optimizer flags that were given, by setting name.
-fn given(args: &OptimArgs) -> Map<String, Value> {
-    flag_map(args)
-        .into_iter()
-        .filter(|(name, value)| !value.is_null() && !RUN_FLAGS.contains(&name.as_str()))
-        .collect()
+impl GivenFlags {
+    pub fn of(args: &OptimArgs) -> GivenFlags {
+        let Value::Object(all) = serde_json::to_value(args).expect("flags serialize") else {
+            unreachable!("flags serialize as an object")
+        };
+        GivenFlags { all }
+    }
+
+    /// The optimizers' settings that were given (not the run's: `ridge`, `max_seconds`).
+    fn given(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.all
+            .iter()
+            .filter(|(name, value)| !value.is_null() && !settings::is_run_level(name))
+    }
+
+    /// Rejects flags that apply to none of `kinds`.
+    pub fn check_applicable(&self, kinds: &[OptimizerKind]) -> Result<()> {
+        for (name, _) in self.given() {
+            if !kinds.iter().any(|&k| settings::takes(k, name)) {
+                let takers: Vec<&str> = settings::takers(name).iter().map(|k| k.name()).collect();
+                return Err(Error::usage(format!(
+                    "{} does not apply to --optimizer {} (it applies to {})",
+                    flag(name),
+                    kind_names(kinds),
+                    takers.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The given settings `kind` takes.
+    pub fn settings_of(&self, kind: OptimizerKind) -> Map<String, Value> {
+        self.given()
+            .filter(|(name, _)| settings::takes(kind, name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+
+    /// The flags as a run of `kind` records them in its config: every flag, null where not
+    /// given or where `kind` does not take it (exactly what `anmin train --optimizer kind`
+    /// with the same flags records).
+    pub fn record(&self, kind: OptimizerKind) -> Map<String, Value> {
+        self.all
+            .iter()
+            .map(|(name, value)| {
+                let kept = settings::is_run_level(name) || settings::takes(kind, name);
+                let value = if kept { value.clone() } else { Value::Null };
+                (name.clone(), value)
+            })
+            .collect()
+    }
 }
 
 /// `--a-solver` for `a_solver`.
@@ -39,57 +82,14 @@ pub fn kind_names(kinds: &[OptimizerKind]) -> String {
     kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
 }
 
-/// Rejects flags that apply to none of `kinds`.
-pub fn check_applicable(args: &OptimArgs, kinds: &[OptimizerKind]) -> Result<()> {
-    for name in given(args).keys() {
-        if !kinds.iter().any(|&k| settings::takes(k, name)) {
-            let takers: Vec<&str> = settings::takers(name).iter().map(|k| k.name()).collect();
-            return Err(Error::usage(format!(
-                "{} does not apply to --optimizer {} (it applies to {})",
-                flag(name),
-                kind_names(kinds),
-                takers.join(", ")
-            )));
-        }
-    }
-    if kinds.contains(&OptimizerKind::AnminPlain)
-        && !kinds.contains(&OptimizerKind::Anmin)
-        && args.variant == Some(crate::optim::anmin::Variant::Safeguarded)
-    {
-        return Err(Error::usage(
-            "--optimizer anmin-plain is the plain variant; it does not take --variant safeguarded",
-        ));
-    }
-    Ok(())
-}
-
-/// `args` with every flag that `kind` does not take removed, so that a run of `kind` inside a
-/// comparison records exactly the settings `anmin train --optimizer kind` would. `--variant`
-/// belongs to `anmin` alone (`anmin-plain` is its plain variant).
-pub fn restrict(args: &OptimArgs, kind: OptimizerKind) -> OptimArgs {
-    let mut map = flag_map(args);
-    for (name, value) in map.iter_mut() {
-        let variant_elsewhere = name == "variant" && kind != OptimizerKind::Anmin;
-        let kept = RUN_FLAGS.contains(&name.as_str()) || settings::takes(kind, name);
-        if !kept || variant_elsewhere {
-            *value = Value::Null;
-        }
-    }
-    serde_json::from_value(Value::Object(map)).expect("flags deserialize")
-}
-
-/// The run of optimizer `kind` that the flags describe; flags `kind` does not take are
-/// ignored here (check them with [`check_applicable`]).
+/// The run of optimizer `kind` that the flags describe, not yet checked; flags `kind` does
+/// not take are left out (check them with [`GivenFlags::check_applicable`]).
 pub fn request(
     kind: OptimizerKind,
-    args: &OptimArgs,
+    (flags, args): (&GivenFlags, &OptimArgs),
     (split, net): (&SplitArgs, &NetArgs),
 ) -> Result<TrainRequest> {
-    let given: Map<String, Value> = given(args)
-        .into_iter()
-        .filter(|(name, _)| settings::takes(kind, name))
-        .collect();
-    let request = TrainRequest {
+    Ok(TrainRequest {
         split: SplitSettings {
             test_frac: split.test_frac,
             seed: split.seed,
@@ -102,11 +102,9 @@ pub fn request(
             init: net.init.unwrap_or_default(),
         },
         max_seconds: args.max_seconds,
-        ..TrainRequest::with_settings(kind, &given)?
-    };
-    let request = request.with_preset(args.auto, args.ridge, args.bag);
-    request.check()?;
-    Ok(request)
+        ..TrainRequest::with_settings(kind, &flags.settings_of(kind))?
+    }
+    .with_preset(args.auto, args.ridge, args.bag))
 }
 
 #[cfg(test)]
@@ -123,87 +121,51 @@ mod tests {
         }
     }
 
-    /// Every `[default: …]` the help of an optimizer flag states is the default in effect.
+    /// Every optimizer flag's help states each default in effect, as the description
+    /// declares it.
     #[test]
     fn the_help_states_the_defaults_in_effect() {
         use clap::CommandFactory;
         let command = Cli::command();
         let train = command.find_subcommand("train").unwrap();
         let mut checked = 0;
-        for arg in train.get_arguments() {
-            let Some(help) = arg.get_help().map(|h| h.to_string()) else {
-                continue;
-            };
-            let name = arg.get_id().as_str().to_owned();
-            for kind in OptimizerKind::ALL {
-                let label = kind.name().to_uppercase();
-                let Some(stated) = stated_default(&help, &label) else {
-                    continue;
-                };
-                let actual = if name == settings::budget_name(*kind) {
+        for kind in OptimizerKind::ALL {
+            let spec = serde_json::to_value(kind.default_spec()).unwrap();
+            for s in settings::of_optimizer(*kind).filter(|s| s.flag) {
+                let arg = train
+                    .get_arguments()
+                    .find(|a| a.get_id().as_str() == s.name)
+                    .unwrap_or_else(|| panic!("no flag for {}", s.name));
+                let help = arg.get_help().unwrap().to_string();
+                let actual = if s.owner == settings::Owner::Steps(*kind) {
                     Value::from(kind.default_steps())
+                } else if s.name == "variant" {
+                    continue;
                 } else {
-                    match settings::defaults(*kind).get(&name) {
-                        Some(v) => v.clone(),
-                        None => continue,
-                    }
+                    spec[s.name].clone()
                 };
-                assert_eq!(
-                    normalize(&stated),
-                    normalize(&actual.to_string().replace('"', "")),
-                    "--{name} for {label}: help says {stated}, default is {actual}"
-                );
+                assert_eq!(s.default.to_json(), actual, "{} of {}", s.name, kind.name());
+                assert!(help.contains("[default: "), "--{}: {help}", s.name);
                 checked += 1;
             }
         }
-        assert!(checked >= 15, "only {checked} defaults found in the help");
-    }
-
-    /// The value the help states for `kind` (`[default: 1e-3]` when it names no optimizer or
-    /// only this one; `SGD/ADAM [default: …]` where each optimizer is named).
-    fn stated_default(help: &str, kind: &str) -> Option<String> {
-        let defaults: Vec<(usize, &str)> = help.match_indices("[default: ").collect();
-        match defaults.as_slice() {
-            [] => None,
-            [(i, _)] => {
-                let rest = &help[i + 10..];
-                let value = &rest[..rest.find(']')?];
-                let named_others = ["ANMIN", "SGD", "ADAM", "LBFGS"]
-                    .iter()
-                    .filter(|k| help.contains(*k))
-                    .count();
-                let value = value.split(':').next()?.trim();
-                (named_others == 0 || help.contains(kind)).then(|| value.to_owned())
-            }
-            many => many.iter().find_map(|(i, _)| {
-                let before = &help[..*i];
-                let label = before.rfind([',', ':', '('])?;
-                before[label..].contains(kind).then(|| {
-                    let rest = &help[i + 10..];
-                    rest[..rest.find(']').unwrap()].trim().to_owned()
-                })
-            }),
-        }
-    }
-
-    fn normalize(v: &str) -> String {
-        match v.parse::<f64>() {
-            Ok(x) => format!("{x:e}"),
-            Err(_) => v.to_lowercase(),
-        }
+        assert!(checked >= 30, "only {checked} defaults checked");
     }
 
     #[test]
-    fn flags_apply_where_the_configs_declare_them() {
+    fn flags_apply_where_the_settings_are_declared() {
         let args = train_args(&["--lr", "0.01"]);
-        let e = check_applicable(&args.optim, &[OptimizerKind::Anmin]).unwrap_err();
+        let flags = GivenFlags::of(&args.optim);
+        let e = flags.check_applicable(&[OptimizerKind::Anmin]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "--lr does not apply to --optimizer anmin (it applies to sgd, adam, lbfgs)"
         );
-        check_applicable(&args.optim, &[OptimizerKind::Anmin, OptimizerKind::Adam]).unwrap();
-        let restricted = restrict(&args.optim, OptimizerKind::Anmin);
-        assert_eq!(restricted.lr, None);
-        assert_eq!(restrict(&args.optim, OptimizerKind::Sgd).lr, Some(0.01));
+        flags
+            .check_applicable(&[OptimizerKind::Anmin, OptimizerKind::Adam])
+            .unwrap();
+        assert_eq!(flags.record(OptimizerKind::Anmin)["lr"], Value::Null);
+        assert_eq!(flags.record(OptimizerKind::Sgd)["lr"], 0.01);
+        assert_eq!(flags.record(OptimizerKind::Sgd)["iters"], Value::Null);
     }
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use nalgebra::DMatrix;
 
-use super::predict::predict_in_blocks;
 use crate::cli::RenderArgs;
 use crate::data::{InputColumn, Source, Table};
 use crate::error::{DataError, Error, Result};
@@ -15,6 +14,7 @@ use crate::images::raster::{RgbImage, figure_png};
 use crate::images::{Image, center_x, center_y, pixel_at};
 use crate::model::SavedModel;
 use crate::outputs;
+use crate::predict::predict_in_blocks;
 
 /// `anmin render`.
 pub fn run(args: &RenderArgs) -> Result<()> {

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::optimizer_flags::{self, check_applicable};
+use super::optimizer_flags::{self, GivenFlags};
 use crate::cli::TrainArgs;
 use crate::data::Dataset;
 use crate::error::Result;
@@ -13,35 +13,48 @@ use crate::history::{HistoryEntry, StopReason, Undefined};
 use crate::outputs;
 use crate::progress::TrainingBar;
 use crate::report::RunReport;
-use crate::train::{TrainRequest, Trained, Trainer};
+use crate::train::{TrainRequest, Trained, Trainer, ValidRequest};
 
-/// The run the flags describe. Flags that do not apply to the chosen optimizer are rejected
-/// rather than ignored.
-pub fn request(args: &TrainArgs) -> Result<TrainRequest> {
-    check_applicable(&args.optim, &[args.optimizer])?;
-    let request = optimizer_flags::request(args.optimizer, &args.optim, (&args.split, &args.net))?;
-    Ok(TrainRequest {
+/// The run the flags describe, checked once. Flags that do not apply to the chosen optimizer
+/// are rejected rather than ignored.
+pub fn request(args: &TrainArgs) -> Result<ValidRequest> {
+    let flags = GivenFlags::of(&args.optim);
+    flags.check_applicable(&[args.optimizer])?;
+    let request = optimizer_flags::request(
+        args.optimizer,
+        (&flags, &args.optim),
+        (&args.split, &args.net),
+    )?;
+    TrainRequest {
         record_split: args.record_split,
         preprocess: args.data.preprocess(),
         ..request
-    })
+    }
+    .resolve()
 }
 
 /// The run JSON's `config` of a command-line run: every flag as given, with the run's
 /// resolved settings (defaults filled in) over them.
 pub fn cli_config(args: &TrainArgs, run: &Value) -> Value {
-    let mut config = serde_json::to_value(args).expect("arguments serialize");
-    if let (Value::Object(config), Value::Object(run)) = (&mut config, run) {
+    with_flags(
+        serde_json::to_value(args).expect("arguments serialize"),
+        run,
+    )
+}
+
+/// `flags` (every flag of a command line by name) with the run's resolved settings over them.
+pub fn with_flags(mut flags: Value, run: &Value) -> Value {
+    if let (Value::Object(config), Value::Object(run)) = (&mut flags, run) {
         config.extend(run.clone());
     }
-    config
+    flags
 }
 
 /// Trains on `dataset` as `anmin train` with `args` would: `request` is [`request`]`(args)`;
 /// the report's config records the flags; `--threads` and a SIGINT flag apply.
 pub fn train_dataset(
     dataset: &Dataset,
-    (args, request): (&TrainArgs, &TrainRequest),
+    (args, request): (&TrainArgs, &ValidRequest),
     command: &'static str,
     observer: Option<&mut dyn crate::optim::Observer>,
 ) -> Result<Trained> {

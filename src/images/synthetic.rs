@@ -50,6 +50,14 @@ pub fn add_noise(clean: &Image, noise: f64, seed: u64) -> Image {
     }
 }
 
+/// The clean picture of `size` × `size` pixels and its copy with Gaussian noise of standard
+/// deviation `noise` drawn from `seed`: the data of `gen dae` and of `denoise`.
+pub fn noisy_picture(size: usize, noise: f64, seed: u64) -> (Image, Image) {
+    let clean = clean_picture(size);
+    let noisy = add_noise(&clean, noise, seed);
+    (clean, noisy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,9 @@
 
 pub mod anmin;
 pub mod baselines;
+pub mod output_layer;
+pub mod residual;
+pub mod target_scale;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -38,7 +41,7 @@ pub struct Penalty {
 impl Penalty {
     /// The penalty of relative weight `lambda` for training targets `y`.
     pub fn relative(lambda: f64, y: &nalgebra::DMatrix<f64>) -> Penalty {
-        let sigma = baselines::gradient::TargetScale::fit(y).scale;
+        let sigma = target_scale::TargetScale::fit(y).scale;
         Penalty {
             a: lambda * sigma * sigma,
             b: lambda,
@@ -104,7 +107,7 @@ crate::choice!(OptimizerKind {
 impl OptimizerKind {
     /// The steps a run takes unless told otherwise: ANMIN iterations, epochs of SGD and
     /// Adam, LBFGS outer iterations. The only place these defaults are written.
-    pub fn default_steps(self) -> usize {
+    pub const fn default_steps(self) -> usize {
         match self {
             OptimizerKind::Anmin | OptimizerKind::AnminPlain => 30,
             OptimizerKind::Sgd | OptimizerKind::Adam => 300,
@@ -216,51 +219,6 @@ impl OptimizerSpec {
     pub fn name(&self) -> &'static str {
         crate::choice::Choice::name(self.kind())
     }
-
-    /// Rejects settings no optimizer can run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        match self {
-            OptimizerSpec::Anmin(cfg) => cfg.check(),
-            OptimizerSpec::Sgd { rule, batch } => rule.check().and(batch.check()),
-            OptimizerSpec::Adam { rule, batch } => rule.check().and(batch.check()),
-            OptimizerSpec::Lbfgs(cfg) => cfg.check(),
-            OptimizerSpec::Lm(cfg) => cfg.check(),
-        }
-    }
-}
-
-/// `Err` naming `name` unless `ok`.
-pub(crate) fn require(ok: bool, name: &str, what: &str) -> Result<(), String> {
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{name} {what}"))
-    }
-}
-
-/// The checks the optimizers' settings share, each with its one message.
-pub(crate) mod checks {
-    use super::require;
-
-    /// A finite number above 0 (learning rates, tolerances).
-    pub fn positive(v: f64, name: &str) -> Result<(), String> {
-        require(v > 0.0 && v.is_finite(), name, "must be positive")
-    }
-
-    /// A finite number at least 0 (penalties, shifts).
-    pub fn non_negative(v: f64, name: &str) -> Result<(), String> {
-        require(v >= 0.0 && v.is_finite(), name, "must not be negative")
-    }
-
-    /// A number in [0, 1) (momenta).
-    pub fn fraction(v: f64, name: &str) -> Result<(), String> {
-        require((0.0..1.0).contains(&v), name, "must be in [0, 1)")
-    }
-
-    /// A count of at least 1.
-    pub fn at_least_one(n: usize, name: &str) -> Result<(), String> {
-        require(n > 0, name, "must be at least 1")
-    }
 }
 
 /// When the loop stops, besides convergence and divergence.
@@ -328,7 +286,7 @@ pub struct RunOutcome {
 /// The network every optimizer starts from for a given random hidden layer: the output layer
 /// fitted by least squares (a B-step without penalty).
 pub fn initial_network(mut net: Network, train: &Samples, par: Par) -> Network {
-    let fit = anmin::output_layer::fit_network(&net, &train.x, &train.y, 0.0, par, false);
+    let fit = output_layer::fit_network(&net, &train.x, &train.y, 0.0, par, false);
     net.b = fit.b;
     net.b0 = fit.b0;
     net

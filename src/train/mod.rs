@@ -14,7 +14,7 @@
 //! let x = MatrixRef { values: &x, rows: 100, cols: 2, layout: Layout::RowMajor };
 //! let y = MatrixRef { values: &y, rows: 100, cols: 1, layout: Layout::RowMajor };
 //! let data = Dataset::from_matrix("arrays", (x, &names("x", 2)), (y, &names("y", 1)))?;
-//! let request = TrainRequest::new(OptimizerKind::Anmin);
+//! let request = TrainRequest::new(OptimizerKind::Anmin).resolve()?;
 //! let trained = Trainer::new(&request).threads(1).run(&data)?;
 //! println!("{:?}", trained.report.final_entry.train_mse);
 //! # Ok::<(), anmin::Error>(())
@@ -22,6 +22,9 @@
 
 pub mod report;
 pub mod settings;
+mod valid;
+
+pub use valid::ValidRequest;
 
 use std::sync::atomic::AtomicBool;
 
@@ -37,6 +40,7 @@ use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutc
 use crate::report::RunReport;
 use crate::rng::{Stream, seeded};
 use crate::select::{self, PathSettings, SelectionReport};
+use crate::settings::catalogue::{ALPHA, HIDDEN, SEED, TEST_FRAC};
 
 /// The `--ridge` setting: a fixed relative penalty, or one chosen on validation rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,8 +189,8 @@ pub struct SplitSettings {
 impl Default for SplitSettings {
     fn default() -> Self {
         SplitSettings {
-            test_frac: 0.2,
-            seed: 0,
+            test_frac: TEST_FRAC.default.real(),
+            seed: SEED.default.count(),
             val_frac: None,
             clip: DEFAULT_CLIP,
         }
@@ -208,8 +212,8 @@ pub struct NetworkSettings {
 impl Default for NetworkSettings {
     fn default() -> Self {
         NetworkSettings {
-            hidden: 64,
-            alpha: 0.0,
+            hidden: HIDDEN.default.count() as usize,
+            alpha: ALPHA.default.real(),
             init: Init::Random,
         }
     }
@@ -290,24 +294,11 @@ impl TrainRequest {
         }
     }
 
-    /// `kind` with `settings` (by name, as the optimizer's config declares them) over its
-    /// defaults; a setting the optimizer does not take is an error naming it.
+    /// `kind` with `settings` (by name, as the settings' description declares them; its step
+    /// budget included) over its defaults; a setting the optimizer does not take, or a value
+    /// out of its range, is an error naming it.
     pub fn with_settings(kind: OptimizerKind, settings: &Map<String, Value>) -> Result<Self> {
-        let optimizer = settings::resolve(kind, settings).map_err(Error::usage)?;
-        let steps = settings
-            .get(settings::budget_name(kind))
-            .map(|v| {
-                v.as_u64()
-                    .filter(|&s| s > 0)
-                    .map(|s| s as usize)
-                    .ok_or_else(|| {
-                        Error::usage(format!(
-                            "{} must be a whole number of at least 1",
-                            settings::budget_name(kind)
-                        ))
-                    })
-            })
-            .transpose()?;
+        let (optimizer, steps) = settings::resolve(kind, settings).map_err(Error::usage)?;
         Ok(TrainRequest {
             optimizer,
             steps,
@@ -316,13 +307,13 @@ impl TrainRequest {
     }
 
     /// A request from JSON such as `{"optimizer": "adam", "settings": {"lr": 0.01},
-    /// "network": {"hidden": 32}, "ridge": "auto"}`; the result is checked.
-    pub fn from_json(text: &str) -> Result<TrainRequest> {
+    /// "network": {"hidden": 32}, "ridge": "auto"}`, checked.
+    pub fn from_json(text: &str) -> Result<ValidRequest> {
         let raw: RequestJson =
             serde_json::from_str(text).map_err(|e| Error::usage(format!("train request: {e}")))?;
         let kind: OptimizerKind = raw.optimizer.parse().map_err(Error::usage)?;
         let with_settings = TrainRequest::with_settings(kind, &raw.settings)?;
-        let request = TrainRequest {
+        TrainRequest {
             split: raw.split,
             network: raw.network,
             max_seconds: raw.max_seconds,
@@ -331,9 +322,8 @@ impl TrainRequest {
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
         }
-        .with_preset(raw.auto, raw.ridge, raw.bag);
-        request.check()?;
-        Ok(request)
+        .with_preset(raw.auto, raw.ridge, raw.bag)
+        .resolve()
     }
 
     /// The penalty and bag as given; what is not given is the prediction preset's under
@@ -352,44 +342,6 @@ impl TrainRequest {
             steps: self.steps.or((auto && anmin).then_some(PREDICTION.steps)),
             ..self
         }
-    }
-
-    /// Rejects a request no run can carry out, naming the setting.
-    pub fn check(&self) -> Result<()> {
-        let fail = |m: String| Err(Error::usage(m));
-        let unit = |v: f64| (0.0..1.0).contains(&v);
-        if !unit(self.split.test_frac) {
-            return fail("test_frac must be at least 0 and below 1".into());
-        }
-        if let Some(v) = self.split.val_frac.filter(|&v| !unit(v)) {
-            return fail(format!("val_frac must be at least 0 and below 1, not {v}"));
-        }
-        if matches!(self.split.clip, Clip::Margin(m) if !(m >= 0.0 && m.is_finite())) {
-            return fail("clip must be a non-negative number or none".into());
-        }
-        if self.network.hidden == 0 {
-            return fail("hidden must be at least 1".into());
-        }
-        if !unit(self.network.alpha) {
-            return fail("alpha must be at least 0 and below 1".into());
-        }
-        if self.steps == Some(0) {
-            return fail(format!(
-                "{} must be at least 1",
-                settings::budget_name(self.optimizer.kind())
-            ));
-        }
-        if matches!(self.ridge, Ridge::Fixed(v) if !(v >= 0.0 && v.is_finite())) {
-            return fail("ridge must not be negative".into());
-        }
-        if self.bag == 0 {
-            return fail("bag must be at least 1".into());
-        }
-        if self.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
-            return fail("max_seconds must be positive".into());
-        }
-        self.val_frac()?;
-        self.optimizer.check().map_err(Error::usage)
     }
 
     /// The validation fraction in effect: as given, or [`AUTO_VAL_FRAC`] under `auto`, which
@@ -512,10 +464,10 @@ impl TrainRequest {
     }
 }
 
-/// Executes a [`TrainRequest`], configured once: threads, an interruption flag, an
+/// Executes a [`ValidRequest`], configured once: threads, an interruption flag, an
 /// observer of each history entry (argmin's executor style).
 pub struct Trainer<'a> {
-    request: &'a TrainRequest,
+    request: &'a ValidRequest,
     threads: usize,
     interrupt: Option<&'a AtomicBool>,
     observer: Option<&'a mut dyn Observer>,
@@ -530,7 +482,7 @@ pub struct Trained {
 }
 
 impl<'a> Trainer<'a> {
-    pub fn new(request: &'a TrainRequest) -> Trainer<'a> {
+    pub fn new(request: &'a ValidRequest) -> Trainer<'a> {
         Trainer {
             request,
             threads: 0,
@@ -567,11 +519,10 @@ impl<'a> Trainer<'a> {
         Trainer { command, ..self }
     }
 
-    /// Checks the request, splits `dataset`, trains from the seed's initial network (with
-    /// penalty selection and refit under `Ridge::Auto`), and builds the run report.
+    /// Splits `dataset`, trains from the seed's initial network (with penalty selection and
+    /// refit under `Ridge::Auto`), and builds the run report.
     pub fn run(self, dataset: &Dataset) -> Result<Trained> {
-        let request = self.request;
-        request.check()?;
+        let request: &TrainRequest = self.request;
         let mut silent = Silent;
         let observer: &mut dyn Observer = match self.observer {
             Some(o) => o,

@@ -1,81 +1,54 @@
-//! From named settings to an optimizer: each optimizer's defaults come from its config's
-//! `Default`, and a setting is accepted for an optimizer exactly when its config has a field
-//! of that name. Front ends (the command line's flags, the Python estimator's parameters,
-//! a JSON request) pass the settings they were given; nothing here keeps a table of them.
+//! From named settings to an optimizer. Which optimizer takes which setting, its range and
+//! its default are the settings' description ([`crate::settings`]); front ends (the command
+//! line's flags, the Python estimator's parameters, a JSON request) pass the settings they
+//! were given by name.
 
 use serde_json::{Map, Value};
 
 use crate::choice::Choice;
-use crate::optim::baselines::minibatch::BatchConfig;
+use crate::optim::anmin::Variant;
 use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::settings::{self, Owner};
 
-/// Settings that belong to the run, not to an optimizer: the penalty (`ridge`, possibly
-/// `auto`), the seed of the split, and the step budget.
-const RUN_LEVEL: [&str; 2] = ["ridge", "seed"];
+pub use crate::settings::{budget_name, not_taken, takers, takes};
 
-/// Safeguarded ANMIN's own settings, which the plain iteration does not take.
-const SAFEGUARD_ONLY: [&str; 2] = ["step", "refine"];
-
-/// The name of `kind`'s step budget: `iters` (ANMIN iterations, LBFGS outer iterations) or
-/// `epochs` (SGD, Adam).
-pub fn budget_name(kind: OptimizerKind) -> &'static str {
-    match kind {
-        OptimizerKind::Sgd | OptimizerKind::Adam => "epochs",
-        _ => "iters",
+/// The optimizer `given` settings make of `kind`: `anmin` with `variant` plain is
+/// `anmin-plain`, which takes none of the safeguarded iteration's settings.
+pub fn effective_kind(kind: OptimizerKind, given: &Map<String, Value>) -> OptimizerKind {
+    let plain = given.get("variant").and_then(Value::as_str) == Some(Variant::Plain.const_name());
+    if kind == OptimizerKind::Anmin && plain {
+        OptimizerKind::AnminPlain
+    } else {
+        kind
     }
 }
 
-/// The settings `kind` takes, with their defaults: its config's fields, less those the run
-/// owns.
-pub fn defaults(kind: OptimizerKind) -> Map<String, Value> {
+/// `kind` with `given` settings (its step budget included) over its defaults: the optimizer
+/// and the steps, if given. A setting `kind` does not take is an error naming it; so is a
+/// value outside its declared range.
+pub fn resolve(
+    kind: OptimizerKind,
+    given: &Map<String, Value>,
+) -> Result<(OptimizerSpec, Option<usize>), String> {
+    let asked = kind;
+    let kind = effective_kind(kind, given);
     let Value::Object(mut map) = serde_json::to_value(kind.default_spec()).expect("serializes")
     else {
         unreachable!("optimizer configs serialize as objects")
     };
-    for key in RUN_LEVEL {
-        map.remove(key);
-    }
-    if kind == OptimizerKind::AnminPlain {
-        for key in SAFEGUARD_ONLY {
-            map.remove(key);
-        }
-    }
-    map
-}
-
-/// Whether `kind` takes the setting `name` (its step budget included).
-pub fn takes(kind: OptimizerKind, name: &str) -> bool {
-    name == budget_name(kind) || defaults(kind).contains_key(name)
-}
-
-/// The optimizers that take the setting `name`.
-pub fn takers(name: &str) -> Vec<OptimizerKind> {
-    OptimizerKind::ALL
-        .iter()
-        .copied()
-        .filter(|&k| takes(k, name))
-        .collect()
-}
-
-/// `kind` with `given` settings over its defaults. A setting `kind` does not take is an error
-/// naming it; so is a value of the wrong type or out of range (from the config's `check`).
-pub fn resolve(kind: OptimizerKind, given: &Map<String, Value>) -> Result<OptimizerSpec, String> {
-    let mut map = defaults(kind);
+    let mut steps = None;
     for (name, value) in given {
-        if name == budget_name(kind) {
+        // `anmin` with variant plain: the variant has made the kind.
+        if name == "variant" && kind != asked {
             continue;
         }
-        if !map.contains_key(name) {
-            return Err(not_taken(kind, name));
+        let setting = settings::of(kind, name).ok_or_else(|| not_taken(kind, name))?;
+        setting.check(value)?;
+        if setting.owner == Owner::Steps(kind) {
+            steps = value.as_u64().map(|s| s as usize);
+        } else {
+            map.insert(name.clone(), value.clone());
         }
-        if kind == OptimizerKind::AnminPlain && name == "variant" && value != "plain" {
-            return Err(
-                "optimizer anmin-plain is the plain variant; it does not take variant \
-                 safeguarded"
-                    .into(),
-            );
-        }
-        map.insert(name.clone(), value.clone());
     }
     let value = Value::Object(map);
     let bad = |e: serde_json::Error| format!("a setting of {}: {e}", kind.name());
@@ -85,35 +58,17 @@ pub fn resolve(kind: OptimizerKind, given: &Map<String, Value>) -> Result<Optimi
         }
         OptimizerKind::Sgd => OptimizerSpec::Sgd {
             rule: serde_json::from_value(value.clone()).map_err(bad)?,
-            batch: batch(value).map_err(bad)?,
+            batch: serde_json::from_value(value).map_err(bad)?,
         },
         OptimizerKind::Adam => OptimizerSpec::Adam {
             rule: serde_json::from_value(value.clone()).map_err(bad)?,
-            batch: batch(value).map_err(bad)?,
+            batch: serde_json::from_value(value).map_err(bad)?,
         },
         OptimizerKind::Lbfgs => OptimizerSpec::Lbfgs(serde_json::from_value(value).map_err(bad)?),
         OptimizerKind::Lm => OptimizerSpec::Lm(serde_json::from_value(value).map_err(bad)?),
     };
-    spec.check()?;
-    Ok(spec)
-}
-
-fn batch(value: Value) -> Result<BatchConfig, serde_json::Error> {
-    serde_json::from_value(value)
-}
-
-/// The message for a setting `kind` does not take.
-pub fn not_taken(kind: OptimizerKind, name: &str) -> String {
-    let takers: Vec<&str> = takers(name).into_iter().map(|k| k.name()).collect();
-    if takers.is_empty() {
-        format!("{name} is not a setting of any optimizer")
-    } else {
-        format!(
-            "{name} does not apply to optimizer {} (it applies to {})",
-            kind.name(),
-            takers.join(", ")
-        )
-    }
+    settings::check_spec(&spec)?;
+    Ok((spec, steps))
 }
 
 #[cfg(test)]
@@ -126,7 +81,7 @@ mod tests {
     }
 
     #[test]
-    fn settings_apply_where_their_config_declares_them() {
+    fn settings_apply_where_they_are_declared() {
         assert_eq!(
             takers("lr"),
             [
@@ -148,6 +103,7 @@ mod tests {
         assert_eq!(takers("mu_max"), [OptimizerKind::Lm]);
         assert_eq!(takers("epochs"), [OptimizerKind::Sgd, OptimizerKind::Adam]);
         assert_eq!(takers("step"), [OptimizerKind::Anmin]);
+        assert_eq!(takers("variant"), [OptimizerKind::Anmin]);
         assert_eq!(
             takers("batch_size"),
             [OptimizerKind::Sgd, OptimizerKind::Adam]
@@ -157,11 +113,12 @@ mod tests {
 
     #[test]
     fn given_settings_override_the_defaults_and_bad_ones_are_named() {
-        let spec = resolve(
+        let (spec, steps) = resolve(
             OptimizerKind::Adam,
-            &given(json!({"lr": 0.01, "batch_size": 8})),
+            &given(json!({"lr": 0.01, "batch_size": 8, "epochs": 7})),
         )
         .unwrap();
+        assert_eq!(steps, Some(7));
         match spec {
             OptimizerSpec::Adam { rule, batch } => {
                 assert_eq!(rule.lr, 0.01);
@@ -176,15 +133,35 @@ mod tests {
             "lr does not apply to optimizer anmin (it applies to sgd, adam, lbfgs)"
         );
         let e = resolve(OptimizerKind::Sgd, &given(json!({"lr": -1.0}))).unwrap_err();
-        assert_eq!(e, "lr must be positive");
+        assert_eq!(e, "lr must be a positive number");
         let e = resolve(OptimizerKind::Sgd, &given(json!({"momentum": 1.5}))).unwrap_err();
-        assert_eq!(e, "momentum must be in [0, 1)");
+        assert_eq!(e, "momentum must be a number at least 0 and below 1");
         let e = resolve(OptimizerKind::Anmin, &given(json!({"a_solver": "qr"}))).unwrap_err();
-        assert!(e.contains("a_solver") || e.contains("qr"), "{e}");
+        assert!(e.starts_with("a_solver must be one of auto"), "{e}");
+        let e = resolve(OptimizerKind::Lm, &given(json!({"mu_inc": 1.0}))).unwrap_err();
+        assert_eq!(e, "mu_inc must be a number above 1");
+        let e = resolve(OptimizerKind::Lm, &given(json!({"mu_max": 1e-4}))).unwrap_err();
+        assert_eq!(e, "mu_max (0.0001) must be at least mu (0.001)");
+        // The plain variant is anmin-plain, whichever way it is asked for.
         let e = resolve(
             OptimizerKind::AnminPlain,
             &given(json!({"variant": "safeguarded"})),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "variant does not apply to optimizer anmin-plain (it applies to anmin)"
         );
-        assert!(e.is_err());
+        let e = resolve(
+            OptimizerKind::Anmin,
+            &given(json!({"variant": "plain", "step": "search"})),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "step does not apply to optimizer anmin-plain (it applies to anmin)"
+        );
+        let (spec, _) = resolve(OptimizerKind::Anmin, &given(json!({"variant": "plain"}))).unwrap();
+        assert_eq!(spec.kind(), OptimizerKind::AnminPlain);
     }
 }

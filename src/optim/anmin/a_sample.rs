@@ -25,8 +25,8 @@ use rand::seq::index::sample;
 use serde::Serialize;
 
 use super::a_system::{self, AProblem, AStep, PatternGram};
-use super::residual;
 use crate::model::Network;
+use crate::optim::residual;
 use crate::rng::{Rng, Stream, seeded};
 
 /// Whether the rows stay the same for the whole run.

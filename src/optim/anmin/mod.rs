@@ -1,5 +1,5 @@
 //! ANMIN: alternate an exact A-step (Theorem 1, see [`a_system`]) with an exact
-//! least-squares B-step ([`output_layer`]).
+//! least-squares B-step ([`crate::optim::output_layer`]).
 //!
 //! The paper's plain iteration accepts every A-step; when many activations flip, the true loss
 //! can rise and oscillate. The safeguarded variant (default) backtracks along the A-step,
@@ -16,15 +16,13 @@ pub mod a_dual;
 pub mod a_sample;
 pub mod a_system;
 pub mod line_search;
-pub mod output_layer;
 pub mod pair_gram;
 pub mod policy;
-pub mod residual;
 
 use crate::choice::Choice;
 use crate::data::Samples;
 use crate::model::Network;
-use crate::optim::{Optimizer, Penalty, StepStatus};
+use crate::optim::{Optimizer, Penalty, StepStatus, output_layer};
 use a_sample::{RowSample, SampleMode};
 use line_search::StepRule;
 pub use policy::{ASolver, ProblemSize};
@@ -75,38 +73,33 @@ pub struct AnminConfig {
     pub seed: u64,
 }
 
+impl AnminConfig {
+    /// Every setting at its default: the one place these values are written (the
+    /// settings' description refers to them).
+    pub const DEFAULT: AnminConfig = AnminConfig {
+        variant: Variant::Safeguarded,
+        tol: 1e-8,
+        ridge: 0.0,
+        a_shift: 1e-12,
+        max_halvings: 20,
+        step: StepRule::Halving,
+        refine: 0,
+        a_solver: ASolver::Auto,
+        cg_tol: 1e-3,
+        cg_max_iters: 1000,
+        a_sample_factor: 8,
+        a_sample: SampleMode::Fixed,
+        seed: 0,
+    };
+}
+
 impl Default for AnminConfig {
     fn default() -> Self {
-        AnminConfig {
-            variant: Variant::Safeguarded,
-            tol: 1e-8,
-            ridge: 0.0,
-            a_shift: 1e-12,
-            max_halvings: 20,
-            step: StepRule::Halving,
-            refine: 0,
-            a_solver: ASolver::Auto,
-            cg_tol: 1e-3,
-            cg_max_iters: 1000,
-            a_sample_factor: 8,
-            a_sample: SampleMode::Fixed,
-            seed: 0,
-        }
+        Self::DEFAULT
     }
 }
 
-impl AnminConfig {
-    /// Rejects settings ANMIN cannot run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        use crate::optim::checks::{at_least_one, non_negative, positive};
-        non_negative(self.tol, "tol")?;
-        non_negative(self.ridge, "ridge")?;
-        non_negative(self.a_shift, "a_shift")?;
-        positive(self.cg_tol, "cg_tol")?;
-        at_least_one(self.cg_max_iters, "cg_max_iters")?;
-        at_least_one(self.a_sample_factor, "a_sample_factor")
-    }
-}
+impl AnminConfig {}
 
 /// Counters reported in the run JSON.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -14,14 +14,20 @@ pub struct AdamConfig {
 }
 
 /// PyTorch's defaults.
+impl AdamConfig {
+    /// Every setting at its default: the one place these values are written (the
+    /// settings' description refers to them).
+    pub const DEFAULT: AdamConfig = AdamConfig {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+}
+
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -32,16 +38,6 @@ impl AdamConfig {
             lr,
             ..AdamConfig::default()
         }
-    }
-
-    /// Rejects settings Adam cannot run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        use crate::optim::checks::{fraction, positive};
-        use crate::optim::require;
-        positive(self.lr, "lr")?;
-        fraction(self.beta1, "beta1")?;
-        fraction(self.beta2, "beta2")?;
-        require(self.eps > 0.0, "eps", "must be positive")
     }
 }
 

@@ -33,17 +33,23 @@ pub struct LbfgsConfig {
 }
 
 /// PyTorch's defaults, except a history of 10 pairs.
+impl LbfgsConfig {
+    /// Every setting at its default: the one place these values are written (the
+    /// settings' description refers to them).
+    pub const DEFAULT: LbfgsConfig = LbfgsConfig {
+        lr: 1.0,
+        history: 10,
+        inner_iters: 20,
+        ridge: 0.0,
+        tolerance_grad: 1e-7,
+        tolerance_change: 1e-9,
+        freeze_hidden: false,
+    };
+}
+
 impl Default for LbfgsConfig {
     fn default() -> Self {
-        LbfgsConfig {
-            lr: 1.0,
-            history: 10,
-            inner_iters: 20,
-            ridge: 0.0,
-            tolerance_grad: 1e-7,
-            tolerance_change: 1e-9,
-            freeze_hidden: false,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -56,26 +62,6 @@ impl LbfgsConfig {
             ridge,
             ..LbfgsConfig::default()
         }
-    }
-
-    /// Rejects settings L-BFGS cannot run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        use crate::optim::checks::{at_least_one, non_negative, positive};
-        use crate::optim::require;
-        positive(self.lr, "lr")?;
-        at_least_one(self.history, "history")?;
-        at_least_one(self.inner_iters, "inner_iters")?;
-        non_negative(self.ridge, "ridge")?;
-        require(
-            self.tolerance_grad >= 0.0,
-            "tolerance_grad",
-            "must not be negative",
-        )?;
-        require(
-            self.tolerance_change >= 0.0,
-            "tolerance_change",
-            "must not be negative",
-        )
     }
 }
 
@@ -175,16 +161,14 @@ pub fn outer_step(
             stationary = true;
             break;
         }
-        let search = strong_wolfe(
-            f,
+        let start = LineStart {
             x,
-            state.step,
-            &state.direction,
+            direction: &state.direction,
             loss,
-            &grad,
+            grad: &grad,
             gtd,
-            cfg.tolerance_change,
-        );
+        };
+        let search = strong_wolfe(f, &start, state.step, cfg.tolerance_change);
         state.step = search.step;
         loss = search.loss;
         grad = search.grad;
@@ -248,18 +232,31 @@ fn cubic_interpolate(
     (lo + hi) / 2.0
 }
 
-/// PyTorch's `_strong_wolfe` (c1 = 1e-4, c2 = 0.9, at most 25 evaluations).
-#[allow(clippy::too_many_arguments)]
+/// Where a line search starts: the point, the direction, and the loss, gradient and
+/// directional derivative there.
+struct LineStart<'a> {
+    x: &'a DVector<f64>,
+    direction: &'a DVector<f64>,
+    loss: f64,
+    grad: &'a DVector<f64>,
+    gtd: f64,
+}
+
+/// PyTorch's `_strong_wolfe` (c1 = 1e-4, c2 = 0.9, at most 25 evaluations) from `start`
+/// with first step `t`.
 fn strong_wolfe(
     f: &mut Objective<'_>,
-    x: &DVector<f64>,
+    start: &LineStart<'_>,
     mut t: f64,
-    d: &DVector<f64>,
-    loss: f64,
-    grad: &DVector<f64>,
-    gtd: f64,
     tolerance_change: f64,
 ) -> Search {
+    let LineStart {
+        x,
+        direction: d,
+        loss,
+        grad,
+        gtd,
+    } = *start;
     const C1: f64 = 1e-4;
     const C2: f64 = 0.9;
     const MAX_LS: usize = 25;

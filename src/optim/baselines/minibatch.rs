@@ -30,25 +30,24 @@ pub struct BatchConfig {
     pub freeze_hidden: bool,
 }
 
+impl BatchConfig {
+    /// Every setting at its default: the one place these values are written (the
+    /// settings' description refers to them).
+    pub const DEFAULT: BatchConfig = BatchConfig {
+        batch_size: 32,
+        ridge: 0.0,
+        seed: 0,
+        freeze_hidden: false,
+    };
+}
+
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig {
-            batch_size: 32,
-            ridge: 0.0,
-            seed: 0,
-            freeze_hidden: false,
-        }
+        Self::DEFAULT
     }
 }
 
-impl BatchConfig {
-    /// Rejects settings no mini-batch method can run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        use crate::optim::checks::{at_least_one, non_negative};
-        at_least_one(self.batch_size, "batch_size")?;
-        non_negative(self.ridge, "ridge")
-    }
-}
+impl BatchConfig {}
 
 /// A mini-batch method: an [`UpdateRule`] driven epoch by epoch.
 pub struct MiniBatch<R> {

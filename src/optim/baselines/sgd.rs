@@ -11,23 +11,22 @@ pub struct SgdConfig {
     pub momentum: f64,
 }
 
+impl SgdConfig {
+    /// Every setting at its default: the one place these values are written (the
+    /// settings' description refers to them).
+    pub const DEFAULT: SgdConfig = SgdConfig {
+        lr: 1e-3,
+        momentum: 0.9,
+    };
+}
+
 impl Default for SgdConfig {
     fn default() -> Self {
-        SgdConfig {
-            lr: 1e-3,
-            momentum: 0.9,
-        }
+        Self::DEFAULT
     }
 }
 
-impl SgdConfig {
-    /// Rejects settings SGD cannot run with, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        use crate::optim::checks::{fraction, positive};
-        positive(self.lr, "lr")?;
-        fraction(self.momentum, "momentum")
-    }
-}
+impl SgdConfig {}
 
 pub struct Sgd {
     cfg: SgdConfig,

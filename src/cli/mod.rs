@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::choice::Choice;
 use crate::data::{PreprocessSettings, Scaling};
 use crate::images::shapes::Shape;
 use crate::model::Init;
@@ -15,15 +13,21 @@ use crate::optim::anmin::a_sample::SampleMode;
 use crate::optim::anmin::line_search::StepRule;
 use crate::optim::anmin::{ASolver, Variant};
 use crate::optim::baselines::lm::Damping;
+use crate::settings::catalogue::{
+    ALPHA, AUTO, CLIP, GEN_FEATURES, GEN_HIDDEN, GEN_ROWS, HIDDEN, JOBS, MAX_SECONDS, SCALING,
+    SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
+};
+use crate::settings::flag_help;
 pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
 
-/// The parser of a [`Choice`]: its names as clap's possible values, each with its help.
-fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
-    let values = T::ALL
-        .iter()
-        .map(|c| PossibleValue::new(c.name()).help(c.help()));
-    PossibleValuesParser::new(values).map(|name| T::from_name(&name).expect("a possible value"))
-}
+mod parsers;
+
+pub use parsers::Shard;
+use parsers::{choice, declared, setting};
+use parsers::{
+    parse_delimiter, parse_image_size, parse_nonnegative, parse_patch_size, parse_positive_usize,
+    parse_prefix, parse_shard, serialize_delimiter, serialize_shard,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -102,23 +106,20 @@ pub struct DataArgs {
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub numeric: Vec<String>,
-    /// Categorical columns with more than N categories get one feature, the category's share
-    /// of the training rows (frequency encoding), instead of one-hot; 0 always one-hot
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, help = flag_help("max_one_hot"), value_name = "N", default_value_t = 0,
+          value_parser = setting::<usize>("max_one_hot"))]
     #[serde(skip_serializing_if = "is_zero")]
     pub max_one_hot: usize,
-    /// Feature scaling, fitted on the training rows
-    #[arg(long, default_value = "standard", value_parser = choice::<Scaling>())]
+    #[arg(long, help = flag_help("scaling"), default_value = SCALING.default.word(),
+          value_parser = choice::<Scaling>())]
     #[serde(skip_serializing_if = "is_standard")]
     pub scaling: Scaling,
-    /// Also one-hot encode integer-valued numeric columns with 3 to N distinct training
-    /// values (ID-like columns), keeping the number as a feature too; 0 turns it off
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, help = flag_help("one_hot_integers"), value_name = "N", default_value_t = 0,
+          value_parser = setting::<usize>("one_hot_integers"))]
     #[serde(skip_serializing_if = "is_zero")]
     pub one_hot_integers: usize,
-    /// Also one-hot encode numeric columns with 3 to N distinct training values, whole
-    /// numbers or not (codes of a centred table), keeping the number too; 0 turns it off
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, help = flag_help("one_hot_few"), value_name = "N", default_value_t = 0,
+          value_parser = setting::<usize>("one_hot_few"))]
     #[serde(skip_serializing_if = "is_zero")]
     pub one_hot_few: usize,
 }
@@ -145,145 +146,82 @@ impl DataArgs {
 /// The random train/test split.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct SplitArgs {
-    /// Fraction of rows held out as the test set; 0 trains on every row
-    #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
+    #[arg(long, help = TEST_FRAC.help, default_value_t = TEST_FRAC.default.real(),
+          value_parser = declared::<f64>(&TEST_FRAC))]
     pub test_frac: f64,
-    /// Seed of the split and the initial network
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, help = SEED.help, default_value_t = SEED.default.count(),
+          value_parser = declared::<u64>(&SEED))]
     pub seed: u64,
-    /// Fraction of the training rows held out for early stopping: the run keeps the iterate
-    /// with the lowest validation MSE; 0 disables it [default: 0; 0.2 with --ridge auto]
-    #[arg(long, value_parser = parse_unit_interval)]
+    #[arg(long, help = flag_help("val_frac"), value_parser = declared::<f64>(&VAL_FRAC))]
     pub val_frac: Option<f64>,
-    /// Clip the inputs of validation and test rows (and of `predict`) to the training range
-    /// widened by MARGIN times its width on each side, or `none`
-    #[arg(long, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP, value_parser = parse_clip)]
+    #[arg(long, help = CLIP.help, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP,
+          value_parser = declared::<Clip>(&CLIP))]
     pub clip: Clip,
-}
-
-fn parse_ridge(s: &str) -> Result<Ridge, String> {
-    if s.trim().eq_ignore_ascii_case("auto") {
-        return Ok(Ridge::Auto);
-    }
-    parse_nonnegative(s)
-        .map(Ridge::Fixed)
-        .map_err(|e| format!("{e} (or \"auto\")"))
-}
-
-fn parse_clip(s: &str) -> Result<Clip, String> {
-    if s.trim().eq_ignore_ascii_case("none") {
-        return Ok(Clip::None);
-    }
-    parse_nonnegative(s)
-        .map(Clip::Margin)
-        .map_err(|e| format!("{e} (or \"none\")"))
 }
 
 /// The network's shape.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct NetArgs {
-    /// Hidden units h
-    #[arg(long, default_value_t = 64, value_parser = parse_positive_usize)]
+    #[arg(long, help = HIDDEN.help, default_value_t = HIDDEN.default.count() as usize,
+          value_parser = declared::<usize>(&HIDDEN))]
     pub hidden: usize,
-    /// Leaky-ReLU slope for negative inputs, in [0, 1); 0 is ReLU
-    #[arg(long, default_value_t = 0.0, value_parser = parse_unit_interval)]
+    #[arg(long, help = ALPHA.help, default_value_t = ALPHA.default.real(),
+          value_parser = declared::<f64>(&ALPHA))]
     pub alpha: f64,
-    /// Where the hidden units' kinks start [default: random]
-    #[arg(long, value_parser = choice::<Init>())]
+    #[arg(long, help = flag_help("init"), value_parser = choice::<Init>())]
     pub init: Option<Init>,
 }
 
 /// Optimizer settings. Unset options take each optimizer's defaults; an option that applies
 /// to none of the chosen optimizers is an error.
-#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Args, Serialize)]
 pub struct OptimArgs {
-    /// Iterations: ANMIN iterations [default: 30], LBFGS outer iterations [default: 100], or
-    /// LM iterations [default: 100]
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("iters"), value_parser = setting::<usize>("iters"))]
     pub iters: Option<usize>,
-    /// Epochs of SGD or Adam [default: 300]
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("epochs"), value_parser = setting::<usize>("epochs"))]
     pub epochs: Option<usize>,
-    /// ANMIN variant [default: safeguarded]
-    #[arg(long, value_parser = choice::<Variant>())]
+    #[arg(long, help = flag_help("variant"), value_parser = choice::<Variant>())]
     pub variant: Option<Variant>,
-    /// Safeguarded ANMIN's step length: `halving` takes the first of 1, ½, ¼, … that lowers
-    /// the loss; `search` starts from the last accepted length, doubles it while the loss keeps
-    /// falling (also past the A-step, up to 8×), halves it while it keeps falling, and refines
-    /// it by a parabola: deeper in the first iterations, shallower later [default: halving]
-    #[arg(long, value_parser = choice::<StepRule>())]
+    #[arg(long, help = flag_help("step"), value_parser = choice::<StepRule>())]
     pub step: Option<StepRule>,
-    /// Safeguarded ANMIN: at most this many chord steps after each A-step (the new point's
-    /// Gauss–Newton direction with the A-step's factored matrix: a pass over the data and two
-    /// triangular solves each, no assembly), while each gains at least a tenth of the A-step's
-    /// decrease [default: 0]
-    #[arg(long, value_name = "N")]
+    #[arg(long, help = flag_help("refine"), value_parser = setting::<u32>("refine"))]
     pub refine: Option<u32>,
-    /// ANMIN: converged when an iteration lowers the objective by less than this fraction
-    /// [default: 1e-8]
-    #[arg(long, value_parser = parse_nonnegative)]
+    #[arg(long, help = flag_help("tol"), value_parser = setting::<f64>("tol"))]
     pub tol: Option<f64>,
-    /// ANMIN's A-step solver [default: auto: dual when n·k < h(d+1) and cheaper, sampled when
-    /// n > 4 samples' worth of rows and the assembly dominates, Cholesky while the
-    /// h(d+1)-square matrix fits in 1 GiB, conjugate gradients above]
-    #[arg(long, value_parser = choice::<ASolver>())]
+    #[arg(long, help = flag_help("a_solver"), value_parser = choice::<ASolver>())]
     pub a_solver: Option<ASolver>,
-    /// ANMIN with a sampled A-step: assemble the system from this many times h(d+1) rows
-    /// [default: 8]
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("a_sample_factor"), value_parser = setting::<usize>("a_sample_factor"))]
     pub a_sample_factor: Option<usize>,
-    /// ANMIN with a sampled A-step: one fixed sample of rows, or a fresh one every iteration
-    /// [default: fixed]
-    #[arg(long, value_parser = choice::<SampleMode>())]
+    #[arg(long, help = flag_help("a_sample"), value_parser = choice::<SampleMode>())]
     pub a_sample: Option<SampleMode>,
-    /// ANMIN with conjugate gradients: stop when the residual has shrunk by this factor
-    /// [default: 1e-3]
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, help = flag_help("cg_tol"), value_parser = setting::<f64>("cg_tol"))]
     pub cg_tol: Option<f64>,
-    /// L2 penalty λ on A and B, for every optimizer, relative to the target variance σ²:
-    /// minimizes MSE + λ(σ²‖A‖² + ‖B‖²). `auto` chooses λ and the iteration count on
-    /// validation rows held out of the training rows (--val-frac, 0.2 by default), then refits
-    /// on all training rows [default: 0]
-    #[arg(long, value_name = "λ|auto", value_parser = parse_ridge)]
+    #[arg(long, help = flag_help("ridge"), value_name = "λ|auto", value_parser = setting::<Ridge>("ridge"))]
     pub ridge: Option<Ridge>,
-    /// Learning rate of SGD or Adam [default: 1e-3], or LBFGS's initial step [default: 1]
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, help = flag_help("lr"), value_parser = setting::<f64>("lr"))]
     pub lr: Option<f64>,
-    /// SGD momentum [default: 0.9]
-    #[arg(long, value_parser = parse_unit_interval)]
+    #[arg(long, help = flag_help("momentum"), value_parser = setting::<f64>("momentum"))]
     pub momentum: Option<f64>,
-    /// Mini-batch size of SGD or Adam [default: 32]
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("batch_size"), value_parser = setting::<usize>("batch_size"))]
     pub batch_size: Option<usize>,
-    /// LBFGS curvature pairs kept [default: 10]
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("history"), value_parser = setting::<usize>("history"))]
     pub history: Option<usize>,
-    /// Levenberg–Marquardt's initial damping μ [default: 0.001]
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, help = flag_help("mu"), value_parser = setting::<f64>("mu"))]
     pub mu: Option<f64>,
-    /// Levenberg–Marquardt: μ is multiplied by this after an accepted step [default: 0.1]
-    #[arg(long, value_parser = parse_unit_interval)]
+    #[arg(long, help = flag_help("mu_dec"), value_parser = setting::<f64>("mu_dec"))]
     pub mu_dec: Option<f64>,
-    /// Levenberg–Marquardt: μ is multiplied by this after a rejected step [default: 10]
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, help = flag_help("mu_inc"), value_parser = setting::<f64>("mu_inc"))]
     pub mu_inc: Option<f64>,
-    /// Levenberg–Marquardt stops (converged) when μ exceeds this [default: 1e10]
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, help = flag_help("mu_max"), value_parser = setting::<f64>("mu_max"))]
     pub mu_max: Option<f64>,
-    /// Levenberg–Marquardt's damping matrix [default: identity]
-    #[arg(long, value_parser = choice::<Damping>())]
+    #[arg(long, help = flag_help("damping"), value_parser = choice::<Damping>())]
     pub damping: Option<Damping>,
-    /// Stop after this many seconds of training
-    #[arg(long, value_name = "SECONDS", value_parser = parse_positive)]
+    #[arg(long, help = flag_help("max_seconds"), value_name = "SECONDS",
+          value_parser = declared::<f64>(&MAX_SECONDS))]
     pub max_seconds: Option<f64>,
-    /// Train K networks, each on all training rows but one fold of K, stopping early (and,
-    /// with --ridge auto, choosing its penalty) on its own fold; predict their mean
-    /// [default: 1; 5 with --auto]
-    #[arg(long, value_name = "K", value_parser = parse_positive_usize)]
+    #[arg(long, help = flag_help("bag"), value_name = "K", value_parser = setting::<usize>("bag"))]
     pub bag: Option<usize>,
-    /// The recommended setting for prediction: --ridge auto, --bag 5 and, for ANMIN,
-    /// --iters 10 (each one given explicitly wins)
-    #[arg(long)]
+    #[arg(long, help = AUTO.help)]
     pub auto: bool,
 }
 
@@ -304,8 +242,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub optim: OptimArgs,
-    /// Threads for the linear algebra of one run; 0 uses every core
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, help = THREADS.help, default_value_t = THREADS.default.count() as usize,
+          value_parser = declared::<usize>(&THREADS))]
     pub threads: usize,
     /// Write the run (config, dataset, split, history) as JSON to this file
     #[arg(long, value_name = "FILE")]
@@ -330,18 +268,16 @@ pub struct CompareArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub data: DataArgs,
-    /// Fraction of rows held out as the test set on every split
-    #[arg(long, default_value_t = 0.2, value_parser = parse_unit_interval)]
+    #[arg(long, help = TEST_FRAC.help, default_value_t = TEST_FRAC.default.real(),
+          value_parser = declared::<f64>(&TEST_FRAC))]
     pub test_frac: f64,
-    /// Fraction of the training rows held out for early stopping (as `anmin train`)
-    /// [default: 0; 0.2 with --ridge auto]
-    #[arg(long, value_parser = parse_unit_interval)]
+    #[arg(long, help = flag_help("val_frac"), value_parser = declared::<f64>(&VAL_FRAC))]
     pub val_frac: Option<f64>,
-    /// Clip held-out inputs to the training range widened by MARGIN (as `anmin train`)
-    #[arg(long, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP, value_parser = parse_clip)]
+    #[arg(long, help = CLIP.help, value_name = "MARGIN|none", default_value_t = DEFAULT_CLIP,
+          value_parser = declared::<Clip>(&CLIP))]
     pub clip: Clip,
-    /// Number of random splits; split i uses seed i (as `anmin train --seed i`)
-    #[arg(long, default_value_t = 100, value_parser = parse_positive_usize)]
+    #[arg(long, help = SPLITS.help, default_value_t = SPLITS.default.count() as usize,
+          value_parser = declared::<usize>(&SPLITS))]
     pub splits: usize,
     #[command(flatten)]
     #[serde(flatten)]
@@ -357,8 +293,8 @@ pub struct CompareArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub optim: OptimArgs,
-    /// Runs in parallel; 0 uses every core
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, help = JOBS.help, default_value_t = JOBS.default.count() as usize,
+          value_parser = declared::<usize>(&JOBS))]
     pub jobs: usize,
     /// Write the comparison (runs, aggregates, curves) as JSON; every finished run is also
     /// appended at once to <FILE>.runs.jsonl
@@ -397,7 +333,7 @@ pub struct PredictArgs {
     pub out: Option<PathBuf>,
     /// Clip inputs to the training range widened by MARGIN, or `none` [default: as the
     /// model was trained]
-    #[arg(long, value_name = "MARGIN|none", value_parser = parse_clip)]
+    #[arg(long, value_name = "MARGIN|none", value_parser = declared::<Clip>(&CLIP))]
     pub clip: Option<Clip>,
 }
 
@@ -439,14 +375,13 @@ pub enum GenCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenTeacherArgs {
-    /// Rows to write
-    #[arg(long, value_parser = parse_positive_usize)]
+    #[arg(long, help = GEN_ROWS.help, value_parser = declared::<usize>(&GEN_ROWS))]
     pub rows: usize,
-    /// Input features d, drawn from N(0, 1)
-    #[arg(long, default_value_t = 16, value_parser = parse_positive_usize)]
+    #[arg(long, help = GEN_FEATURES.help, default_value_t = GEN_FEATURES.default.count() as usize,
+          value_parser = declared::<usize>(&GEN_FEATURES))]
     pub features: usize,
-    /// Hidden units of the teacher network
-    #[arg(long, default_value_t = 16, value_parser = parse_positive_usize)]
+    #[arg(long, help = GEN_HIDDEN.help, default_value_t = GEN_HIDDEN.default.count() as usize,
+          value_parser = declared::<usize>(&GEN_HIDDEN))]
     pub hidden: usize,
     /// Standard deviation of the Gaussian noise added to the target
     #[arg(long, default_value_t = 0.1, value_parser = parse_nonnegative)]
@@ -547,136 +482,6 @@ pub struct ManArgs {
     /// printing anmin.1
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-}
-
-/// Image sizes: large enough for a shape to have an inside and an outside, small enough that
-/// the CSV (one row per pixel) stays a reasonable file.
-fn parse_image_size(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(v) if (8..=4096).contains(&v) => Ok(v),
-        _ => Err("must be a whole number from 8 to 4096".into()),
-    }
-}
-
-/// Patch sizes: patch² inputs and as many outputs.
-fn parse_patch_size(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(v) if (1..=64).contains(&v) => Ok(v),
-        _ => Err("must be a whole number from 1 to 64".into()),
-    }
-}
-
-/// Shard `index` (1-based) of `count` of a comparison's splits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// Whether split seed `seed` belongs to this shard.
-    pub fn has(&self, seed: u64) -> bool {
-        seed % self.count == self.index - 1
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-fn parse_shard(s: &str) -> Result<Shard, String> {
-    let bad = || format!("\"{s}\" is not I/N with 1 <= I <= N (shard I of N)");
-    let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let (index, count) = (
-        i.trim().parse::<u64>().map_err(|_| bad())?,
-        n.trim().parse::<u64>().map_err(|_| bad())?,
-    );
-    if index == 0 || index > count {
-        return Err(bad());
-    }
-    Ok(Shard { index, count })
-}
-
-fn serialize_shard<S: serde::Serializer>(shard: &Option<Shard>, s: S) -> Result<S::Ok, S::Error> {
-    match shard {
-        None => s.serialize_none(),
-        Some(shard) => s.serialize_str(&shard.to_string()),
-    }
-}
-
-fn parse_prefix(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        Err("must not be empty".into())
-    } else {
-        Ok(s.into())
-    }
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => {
-            Ok(s.as_bytes()[0])
-        }
-        _ => Err("expected one ASCII character (not a quote or newline), or \"tab\"".into()),
-    }
-}
-
-fn serialize_delimiter<S: serde::Serializer>(d: &Option<u8>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        None => s.serialize_none(),
-        Some(b'\t') => s.serialize_str("tab"),
-        Some(c) => s.serialize_str(&(*c as char).to_string()),
-    }
-}
-
-fn parse_f64(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{s}\" is not a number"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{s} is not a finite number"))
-    }
-}
-
-/// A value in [0, 1): test fractions, leaky slopes, momenta.
-fn parse_unit_interval(s: &str) -> Result<f64, String> {
-    let v = parse_f64(s)?;
-    if (0.0..1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err("must be at least 0 and below 1".into())
-    }
-}
-
-fn parse_nonnegative(s: &str) -> Result<f64, String> {
-    let v = parse_f64(s)?;
-    if v >= 0.0 {
-        Ok(v)
-    } else {
-        Err("must not be negative".into())
-    }
-}
-
-fn parse_positive(s: &str) -> Result<f64, String> {
-    let v = parse_f64(s)?;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err("must be positive".into())
-    }
-}
-
-fn parse_positive_usize(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(v) if v > 0 => Ok(v),
-        _ => Err("must be a whole number of at least 1".into()),
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The residual pass over every row: a network's squared error and, fused with it when asked,
 //! the gradient of that error in the hidden weights with the activation pattern fixed.
 //!
-//! The sampled A-step ([`super::a_sample`]) takes that gradient on all rows as its right-hand
+//! The sampled A-step ([`super::anmin::a_sample`]) takes that gradient on all rows as its right-hand
 //! side, and the B-step ([`super::output_layer`]) ends with this pass over its fitted network
 //! to get the loss exactly. The accepted trial of a line search is exactly the network the
 //! next A-step starts from, so the B-step can hand it the gradient from the same pass,
