@@ -153,15 +153,18 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
     stop_reason_ : str
         max_iters, max_seconds, converged, diverged, patience.
     selection_ : dict or None
-        Under ``ridge="auto"``: the chosen penalty, steps and path.
+        Under ``ridge="auto"`` with one network: the chosen penalty, steps and path.
+    bagging_ : dict or None
+        With ``bag`` above 1: the folds and each member's penalty, steps and validation MSE,
+        and ``cv_mse``, their mean (a cross-validated estimate of one member's test MSE).
     solver_ : dict or None
         ANMIN's A-step report.
     run_report_ : dict
         The whole run JSON, as ``anmin train --out`` writes it.
-    hidden_weights_ : ndarray of shape (hidden, n_inputs + 1)
+    hidden_weights_ : ndarray of shape (bag * hidden, n_inputs + 1)
         A, on standardized inputs (the features, then any missing indicators and integer
         levels); the last column is the hidden bias.
-    output_weights_ : ndarray of shape (n_outputs, hidden)
+    output_weights_ : ndarray of shape (n_outputs, bag * hidden)
     output_bias_ : ndarray of shape (n_outputs,)
     """
 
@@ -387,6 +390,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             self.best_loss_ = report["best"]["train_mse"]
             self.stop_reason_ = report["stop_reason"]
             self.selection_ = report.get("selection")
+            self.bagging_ = report.get("bagging")
             self.solver_ = report.get("solver")
         else:
             training = model.get("training") or {}
@@ -396,6 +400,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             self.best_loss_ = training.get("train_mse")
             self.stop_reason_ = None
             self.selection_ = None
+            self.bagging_ = None
             self.solver_ = None
 
     def predict(self, X) -> np.ndarray:
@@ -483,8 +488,16 @@ def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
 def _from_model_json(text: str) -> ANMINRegressor:
     native = _native.Model(text)
     model = json.loads(text)
-    est = ANMINRegressor(hidden=len(model["hidden_weights"]), alpha=model["alpha"])
     training = model.get("training") or {}
+    if not isinstance(training, dict):
+        training = {}
+    # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
+    bag = training.get("bag", 1)
+    if not _is_int(bag) or bag < 1 or len(model["hidden_weights"]) % bag:
+        raise ValueError("model: training.bag must be a whole number that divides the "
+                         "hidden units")
+    est = ANMINRegressor(hidden=len(model["hidden_weights"]) // bag, alpha=model["alpha"],
+                         bag=bag)
     if isinstance(training.get("seed"), int):
         est.random_state = training["seed"]
     names = native.features

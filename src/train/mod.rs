@@ -543,10 +543,10 @@ impl<'a> Trainer<'a> {
             let folds = bag::folds(all.train.n(), request.bag, request.split.seed);
             if folds.iter().any(Vec::is_empty) {
                 return Err(Error::usage(format!(
-                    "--bag {} needs at least {} training rows, one per fold; there are {}",
+                    "--bag {} needs at least {} training rows, one per fold; got {}",
                     request.bag,
                     request.bag,
-                    all.train.n()
+                    samples(all.train.n())
                 )));
             }
             let path = PathSettings::default_for(limits.max_iters);
@@ -643,7 +643,7 @@ impl Trained {
         net: &Network,
         entry: &crate::history::HistoryEntry,
     ) -> SavedModel {
-        let training = json!({
+        let mut training = json!({
             "optimizer": self.report.optimizer,
             "iter": entry.iter,
             "train_mse": entry.train_mse,
@@ -651,7 +651,20 @@ impl Trained {
             "seed": self.report.split.seed,
             "test_frac": self.report.split.test_frac,
         });
+        // A bagged network is its members stacked: `bag` of them, each hidden/bag wide.
+        if let Some(bagging) = &self.report.bagging {
+            training["bag"] = json!(bagging.members.len());
+        }
         SavedModel::new(net, &dataset.encoding, &self.prepared.scaler, training)
+    }
+}
+
+/// "1 sample", "3 samples" (scikit-learn's checks look for the first).
+fn samples(n: usize) -> String {
+    if n == 1 {
+        "1 sample".into()
+    } else {
+        format!("{n} samples")
     }
 }
 
