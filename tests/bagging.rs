@@ -115,37 +115,50 @@ fn a_bagged_run_reports_its_members_and_its_model_predicts_its_test_mse() {
 }
 
 #[test]
-fn auto_is_ridge_auto_five_members_and_ten_iterations_each_overridable() {
+fn auto_is_ridge_auto_ten_or_five_members_and_ten_iterations_each_overridable() {
     let dir = scratch();
-    let data = write(dir.path(), "planted.csv", planted_csv(150).as_bytes());
-    let train = |name: &str, flags: &[&str]| {
+    let train = |data: &std::path::Path, name: &str, flags: &[&str]| {
         let model = dir.path().join(name);
         anmin()
             .args(["train", "--quiet", "--hidden", "4"])
             .args(flags)
             .arg("--data")
-            .arg(&data)
+            .arg(data)
             .arg("--save-model")
             .arg(&model)
             .assert()
             .success();
-        let mut saved = read_json(&model);
-        // The same network, whatever the flags were called.
-        saved.as_object_mut().unwrap().remove("anmin_version");
-        saved["hidden_weights"].clone()
+        read_json(&model)["hidden_weights"].clone()
     };
-    let auto = train("auto.json", &["--auto"]);
+    // 150 rows, 120 for training: ten members (at most 2000 training rows).
+    let small = write(dir.path(), "small.csv", planted_csv(150).as_bytes());
+    let auto = train(&small, "auto.json", &["--auto"]);
     let spelled = train(
+        &small,
         "spelled.json",
-        &["--ridge", "auto", "--bag", "5", "--iters", "10"],
+        &["--ridge", "auto", "--bag", "10", "--iters", "10"],
+    );
+    assert_eq!(auto, spelled);
+    assert_eq!(auto.as_array().unwrap().len(), 10 * 4);
+    let two = train(&small, "two.json", &["--auto", "--bag", "2"]);
+    assert_eq!(two.as_array().unwrap().len(), 2 * 4);
+    let single = train(&small, "single.json", &["--auto", "--bag", "1"]);
+    let single_spelled = train(
+        &small,
+        "single2.json",
+        &["--ridge", "auto", "--iters", "10"],
+    );
+    assert_eq!(single, single_spelled);
+    // 2600 rows, 2080 for training: five.
+    let large = write(dir.path(), "large.csv", planted_csv(2600).as_bytes());
+    let auto = train(&large, "large.json", &["--auto", "--iters", "2"]);
+    let spelled = train(
+        &large,
+        "large2.json",
+        &["--ridge", "auto", "--bag", "5", "--iters", "2"],
     );
     assert_eq!(auto, spelled);
     assert_eq!(auto.as_array().unwrap().len(), 5 * 4);
-    let two = train("two.json", &["--auto", "--bag", "2"]);
-    assert_eq!(two.as_array().unwrap().len(), 2 * 4);
-    let single = train("single.json", &["--auto", "--bag", "1"]);
-    let single_spelled = train("single2.json", &["--ridge", "auto", "--iters", "10"]);
-    assert_eq!(single, single_spelled);
 }
 
 #[test]

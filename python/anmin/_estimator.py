@@ -114,8 +114,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
     ``anmin train --test-frac 0 --auto`` trains on the same numbers.
 
     The defaults are for prediction (``auto=True``, the command line's ``--auto``): the
-    penalty and iteration count chosen on held-out rows (``ridge="auto"``), and five networks
-    trained on five folds and averaged (``bag=5``), each stopping early on its own fold; ANMIN
+    penalty and iteration count chosen on held-out rows (``ridge="auto"``), and ten networks
+    trained on ten folds and averaged (five above 2000 rows of X), each stopping early on its
+    own fold; ANMIN
     runs 10 iterations unless ``iters`` says otherwise. Each of these given explicitly wins.
     The paper's objective, the deepest training optimum with no penalty and one network, is
     ``auto=False`` (``anmin train``'s default). With ``bag`` above 1 the fitted network is

@@ -39,16 +39,17 @@ def test_the_defaults_are_the_prediction_preset(regression_data):
     X, y = regression_data
     est = ANMINRegressor(hidden=16).fit(X, y)
     config = est.run_report_["config"]
-    assert (config["ridge"], config["bag"], config["iters"]) == ("auto", 5, 10)
-    # Five members, each choosing its penalty and steps on its own fold of X.
-    assert est.bagging_["folds"] == 5 and len(est.bagging_["members"]) == 5
+    assert (config["ridge"], config["bag"], config["iters"]) == ("auto", "auto", 10)
+    # Ten members (300 rows: at most 2000), each choosing its penalty and steps on its own
+    # fold of X.
+    assert est.bagging_["folds"] == 10 and len(est.bagging_["members"]) == 10
     assert sum(m["n_val"] for m in est.bagging_["members"]) == X.shape[0]
     lambdas = est.bagging_["path"]["lambdas"]
     assert all(m["lambda"] in lambdas and m["steps"] >= 1 for m in est.bagging_["members"])
     # The history adds one member at a time; the model is the five stacked and averaged.
-    assert [e["iter"] for e in est.history_] == list(range(6))
-    assert est.hidden_weights_.shape == (5 * 16, 5)
-    assert est.output_weights_.shape == (1, 5 * 16)
+    assert [e["iter"] for e in est.history_] == list(range(11))
+    assert est.hidden_weights_.shape == (10 * 16, 5)
+    assert est.output_weights_.shape == (1, 10 * 16)
     assert est.score(X, y) > 0.8
     # The paper's objective trains deeper on X than the preset, which holds back to predict.
     deep = ANMINRegressor(hidden=16, auto=False).fit(X, y)
@@ -81,7 +82,7 @@ def test_several_outputs(regression_data):
     Y = np.column_stack([y, -2 * y + 1])
     est = ANMINRegressor(hidden=8, max_iter=5).fit(X, Y)
     assert est.predict(X).shape == (300, 2)
-    assert est.output_weights_.shape == (2, 5 * 8)
+    assert est.output_weights_.shape == (2, 10 * 8)
 
 
 def test_dataframe_sets_feature_names(regression_data):
@@ -200,7 +201,7 @@ def test_save_and_load_model(regression_data, tmp_path):
     loaded = anmin.load_model(tmp_path / "m.json")
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     np.testing.assert_array_equal(loaded.hidden_weights_, est.hidden_weights_)
-    assert loaded.hidden == 8 and loaded.bag == 5 and loaded.n_features_in_ == 4
+    assert loaded.hidden == 8 and loaded.bag == 10 and loaded.n_features_in_ == 4
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="model"):
         anmin.load_model(tmp_path / "bad.json")
