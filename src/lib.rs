@@ -15,6 +15,7 @@ pub mod data;
 pub mod error;
 pub mod history;
 pub mod images;
+pub mod limits;
 pub mod linalg;
 pub mod metrics;
 pub mod model;

@@ -96,11 +96,12 @@ fn dataset(
 fn train(
     dataset: &Dataset,
     request: &ValidRequest,
-    n_threads: usize,
+    (n_threads, max_memory): (usize, Option<f64>),
     interrupt: &AtomicBool,
 ) -> crate::Result<(String, String, bool)> {
     let trained = Trainer::new(request)
         .threads(n_threads)
+        .max_memory(max_memory)
         .interrupt(interrupt)
         .run(dataset)?;
     let mut model_json =
@@ -115,7 +116,7 @@ fn train(
 /// settings; returns (model file text, run JSON). The GIL is released while a worker thread
 /// trains; Ctrl-C stops it after the current step and raises KeyboardInterrupt.
 #[pyfunction]
-#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads))]
+#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads, max_memory=None))]
 fn fit(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
@@ -124,6 +125,7 @@ fn fit(
     target_names: Vec<String>,
     request_json: &str,
     n_threads: usize,
+    max_memory: Option<f64>,
 ) -> PyResult<(String, String)> {
     let request = TrainRequest::from_json(request_json).map_err(value_error)?;
     let dataset = dataset(&x, &y, &feature_names, &target_names)?;
@@ -133,7 +135,7 @@ fn fit(
     let (done, finished) = mpsc::channel();
     let flag = Arc::clone(&interrupt);
     let worker = std::thread::spawn(move || {
-        let result = train(&dataset, &request, n_threads, &flag);
+        let result = train(&dataset, &request, (n_threads, max_memory), &flag);
         let _ = done.send(());
         result
     });

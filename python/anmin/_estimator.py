@@ -184,6 +184,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         max_seconds: Optional[float] = None,
         random_state: Optional[int] = None,
         n_threads: int = 1,
+        max_memory: Optional[float] = None,
         variant: Optional[str] = None,
         step: Optional[str] = None,
         refine: Optional[int] = None,
@@ -223,6 +224,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         self.max_seconds = max_seconds
         self.random_state = random_state
         self.n_threads = n_threads
+        self.max_memory = max_memory
         self.variant = variant
         self.step = step
         self.refine = refine
@@ -367,9 +369,15 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         _unique(target_names, "target")
         model_json, report_json = _native.fit(
             X, np.asarray(y2, dtype=np.float64), [str(f) for f in feature_names],
-            [str(t) for t in target_names], json.dumps(request), int(self.n_threads))
+            [str(t) for t in target_names], json.dumps(request), int(self.n_threads),
+            self._max_memory())
         self._set_fitted(model_json, json.loads(report_json), y_1d)
         return self
+
+    def _max_memory(self) -> Optional[float]:
+        if self.max_memory is None:
+            return None
+        return float(_parse("max_memory", "max_memory", self.max_memory))
 
     def _set_fitted(self, model_json: str, report: Optional[dict], y_1d: bool) -> None:
         model = json.loads(model_json)

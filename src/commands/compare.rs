@@ -39,6 +39,7 @@ struct Plan {
     kind: OptimizerKind,
     request: ValidRequest,
     flags: Value,
+    max_memory: Option<f64>,
 }
 
 /// One plan per optimizer, from the flags.
@@ -71,6 +72,7 @@ fn plans(args: &CompareArgs, kinds: &[OptimizerKind]) -> Result<Vec<Plan>> {
                 kind,
                 request,
                 flags: Value::Object(config),
+                max_memory: args.max_memory,
             })
         })
         .collect()
@@ -82,6 +84,7 @@ impl Plan {
         let request = self.request.with_seed(seed);
         let trained = Trainer::new(&request)
             .threads(threads)
+            .max_memory(self.max_memory)
             .interrupt(interrupt::flag())
             .command("compare")
             .run(dataset)?;
@@ -275,8 +278,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         .filter(|(seed, k)| !have.contains(&(*seed, k.name().to_owned())))
         .collect();
 
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = if args.jobs == 0 { cores } else { args.jobs };
+    let cores = crate::train::cores();
+    let jobs = match super::train::capped_threads("--jobs", args.jobs) {
+        0 => cores,
+        jobs => jobs,
+    };
     let threads_per_run = (cores / jobs).max(1);
     let bar = RunsBar::new(wanted.len(), finished.len(), args.quiet);
     let mut record = |run: RunReport| -> Result<()> {

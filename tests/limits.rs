@@ -1,0 +1,196 @@
+//! Hostile sizes, files and paths (issue 25): a run that would not fit in memory is refused
+//! before anything is allocated, threads beyond the cores are capped, endless or binary input
+//! streams fail at once with bounded memory, and no output overwrites an input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{anmin, scratch, small_csv, write};
+
+/// The first 40 rows of the shared wine data.
+fn small_file(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/winequality-red.csv"),
+    )
+    .expect("shared data");
+    let head: Vec<&str> = text.lines().take(41).collect();
+    write(dir, "small.csv", (head.join("\n") + "\n").as_bytes())
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_run_that_would_not_fit_in_memory_is_refused_naming_hidden_and_the_bytes() {
+    let dir = scratch();
+    let data = small_file(dir.path());
+    let start = Instant::now();
+    let out = anmin()
+        .args([
+            "train", "--quiet", "--iters", "1", "--hidden", "1000000", "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("hidden 1000000 on 40 rows × 11 features") && err.contains("e13 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("--max-memory"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "refused up front");
+}
+
+#[test]
+fn max_memory_lowers_the_limit_and_names_itself() {
+    let dir = scratch();
+    let data = small_file(dir.path());
+    let out = anmin()
+        .args(["train", "--quiet", "--iters", "1", "--hidden", "4000"])
+        .args(["--max-memory", "1e8", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("hidden 4000 on 40 rows") && err.contains("1.0e8 bytes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the limit set by max_memory (--max-memory)"),
+        "{err}"
+    );
+    // A small run fits the same limit.
+    anmin()
+        .args(["train", "--quiet", "--iters", "1", "--hidden", "8"])
+        .args(["--max-memory", "1e8", "--data"])
+        .arg(&data)
+        .assert()
+        .success();
+    // And LM's normal equations count: (h(d+2)+1)² words.
+    let out = anmin()
+        .args([
+            "train",
+            "--quiet",
+            "--optimizer",
+            "lm",
+            "--iters",
+            "1",
+            "--hidden",
+            "1000",
+        ])
+        .args(["--max-memory", "1e9", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+}
+
+#[test]
+fn gen_teacher_sizes_are_checked_against_the_memory_too() {
+    let dir = scratch();
+    let out = anmin()
+        .args([
+            "gen",
+            "teacher",
+            "--rows",
+            "10",
+            "--features",
+            "3",
+            "--hidden",
+            "1000000",
+        ])
+        .args(["--max-memory", "1e6", "--out"])
+        .arg(dir.path().join("t.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("would need 3.2e7 bytes"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!dir.path().join("t.csv").exists());
+}
+
+#[test]
+fn threads_beyond_the_cores_are_capped_with_a_note() {
+    let dir = scratch();
+    let data = write(dir.path(), "s.csv", small_csv().as_bytes());
+    let start = Instant::now();
+    let out = anmin()
+        .args([
+            "train",
+            "--quiet",
+            "--iters",
+            "2",
+            "--hidden",
+            "8",
+            "--threads",
+            "1024",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 1024 {
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!("--threads 1024 is more than the {cores} core")),
+            "{err}"
+        );
+    }
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+/// Waits for `child` at most `limit`; kills it and fails if it is still running.
+fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_stops_a_run_with_many_threads_promptly() {
+    let dir = scratch();
+    let data = small_file(dir.path());
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("anmin"))
+        .args([
+            "train",
+            "--quiet",
+            "--optimizer",
+            "adam",
+            "--epochs",
+            "100000000",
+        ])
+        .args(["--hidden", "64", "--threads", "1024", "--data"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_within(&mut child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(130));
+}
