@@ -46,6 +46,11 @@ pub enum DataError {
         line: u64,
         column: u64,
     },
+    #[error(
+        "{path}:{line}: line longer than {limit} bytes: not a table (an endless or binary \
+         stream?)"
+    )]
+    LineTooLong { path: String, line: u64, limit: u64 },
     #[error("{path}:{line}: malformed CSV: {message}")]
     Csv {
         path: String,

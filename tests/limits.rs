@@ -194,3 +194,85 @@ fn sigterm_stops_a_run_with_many_threads_promptly() {
     let status = wait_within(&mut child, Duration::from_secs(5));
     assert_eq!(status.code(), Some(130));
 }
+
+/// Runs `anmin` with `args` under a 100 MB address-space limit (`ulimit -v`), failing the
+/// test if it runs longer than `limit`; its exit code and stderr.
+fn bounded_run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
+    let bin = assert_cmd::cargo::cargo_bin("anmin");
+    let script = "ulimit -v 100000; exec \"$0\" \"$@\"";
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(&bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < limit, "took {:?}", start.elapsed());
+    (out.status.code(), stderr_of(&out))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dev_zero_fails_at_once_with_bounded_memory() {
+    let (code, err) = bounded_run(&["train", "--data", "/dev/zero"], Duration::from_secs(1));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("/dev/zero:1:1: NUL byte"), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_gzip_of_a_gigabyte_of_zeros_fails_with_bounded_memory() {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let dir = scratch();
+    // 1024 gzip members of 1 MiB of zeros each: 1 GiB decompressed, 1 MB on disk.
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+    let member = encoder.finish().unwrap();
+    let path = write(dir.path(), "zeros.csv.gz", &member.repeat(1024));
+    let path = path.to_str().unwrap();
+    let (code, err) = bounded_run(&["train", "--data", path], Duration::from_secs(2));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("NUL byte"), "{err}");
+}
+
+#[test]
+fn an_endless_line_fails_at_the_line_limit() {
+    let dir = scratch();
+    let path = write(dir.path(), "a.csv", &vec![b'a'; 17 << 20]);
+    let (code, err) = bounded_run(
+        &["train", "--data", path.to_str().unwrap()],
+        Duration::from_secs(5),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("a.csv:1: line longer than 16777216 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_of_valid_rows_is_stopped() {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let dir = scratch();
+    // 64 MiB of "0\n" rows, compressed about 1000 times.
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(b"a\n").unwrap();
+    encoder.write_all(&b"0\n".repeat(1 << 19)).unwrap();
+    let member = encoder.finish().unwrap();
+    let path = write(dir.path(), "bomb.csv.gz", &member.repeat(64));
+    let out = anmin()
+        .args(["train", "--quiet", "--data"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("more than 500 times its size"),
+        "{}",
+        stderr_of(&out)
+    );
+}

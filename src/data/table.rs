@@ -248,6 +248,13 @@ fn parse_stream<'a>(
                 column,
             });
         }
+        if let Some(line) = state.too_long {
+            return Err(DataError::LineTooLong {
+                path: name.into(),
+                line,
+                limit: super::scan::MAX_LINE_BYTES,
+            });
+        }
         if let Some((line, column)) = state.first_nul {
             return Err(DataError::Binary {
                 path: name.into(),
