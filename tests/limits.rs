@@ -276,3 +276,89 @@ fn a_decompression_bomb_of_valid_rows_is_stopped() {
         stderr_of(&out)
     );
 }
+
+/// Runs `anmin` and expects a usage error naming `flag` as the output that is an input;
+/// `input` must be unchanged.
+fn refused_as_input(args: &[&std::ffi::OsStr], input: &Path, flag: &str) {
+    let before = std::fs::read(input).unwrap();
+    let out = anmin().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(flag) && err.contains("is the input file of"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+}
+
+#[test]
+fn train_refuses_to_write_over_its_input() {
+    let dir = scratch();
+    let data = write(dir.path(), "s.csv", small_csv().as_bytes());
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&data, &link).unwrap();
+    let other = dir.path().join("sub").join("..").join("s.csv");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    for (flag, out) in [
+        ("--out", &data),
+        ("--save-model", &link),
+        ("--save-initial-model", &other),
+    ] {
+        let args = [
+            "train".as_ref(),
+            "--quiet".as_ref(),
+            "--iters".as_ref(),
+            "1".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            flag.as_ref(),
+            out.as_os_str(),
+        ];
+        refused_as_input(&args, &data, flag);
+    }
+    #[cfg(unix)]
+    {
+        let symlink = dir.path().join("sym.csv");
+        std::os::unix::fs::symlink(&data, &symlink).unwrap();
+        let args = [
+            "train".as_ref(),
+            "--data".as_ref(),
+            symlink.as_os_str(),
+            "--out".as_ref(),
+            data.as_os_str(),
+        ];
+        refused_as_input(&args, &data, "--out");
+    }
+}
+
+#[test]
+fn predict_refuses_to_write_over_its_data_or_model() {
+    let dir = scratch();
+    let data = write(dir.path(), "s.csv", small_csv().as_bytes());
+    let model = dir.path().join("m.json");
+    anmin()
+        .args([
+            "train", "--quiet", "--iters", "1", "--hidden", "4", "--data",
+        ])
+        .arg(&data)
+        .arg("--save-model")
+        .arg(&model)
+        .assert()
+        .success();
+    for input in [&data, &model] {
+        let args = [
+            "predict".as_ref(),
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            "--out".as_ref(),
+            input.as_os_str(),
+        ];
+        refused_as_input(&args, input, "--out");
+    }
+}
