@@ -17,6 +17,7 @@ pub mod history;
 pub mod images;
 pub mod limits;
 pub mod linalg;
+pub mod lock;
 pub mod metrics;
 pub mod model;
 pub mod optim;

@@ -362,3 +362,79 @@ fn predict_refuses_to_write_over_its_data_or_model() {
         refused_as_input(&args, input, "--out");
     }
 }
+
+#[test]
+fn compare_takes_a_lock_on_its_output_and_takes_over_a_stale_one() {
+    let dir = scratch();
+    let data = write(dir.path(), "s.csv", small_csv().as_bytes());
+    let out = dir.path().join("c.json");
+    let lock = dir.path().join("c.json.lock");
+    // A long comparison holds the lock...
+    let mut first = Command::new(assert_cmd::cargo::cargo_bin("anmin"))
+        .args([
+            "compare",
+            "--quiet",
+            "--optimizers",
+            "adam",
+            "--epochs",
+            "100000000",
+        ])
+        .args(["--hidden", "4", "--splits", "2", "--jobs", "1", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !lock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no lock file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // ...so a second one on the same output fails at once, naming it.
+    let second = anmin()
+        .args([
+            "compare",
+            "--quiet",
+            "--optimizers",
+            "adam",
+            "--epochs",
+            "1",
+        ])
+        .args(["--hidden", "4", "--splits", "2", "--resume", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let err = stderr_of(&second);
+    assert!(
+        err.contains("being written by another anmin") && err.contains("c.json.lock"),
+        "{err}"
+    );
+    // Killed outright, the first leaves its lock behind: stale, and taken over.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(lock.exists());
+    let third = anmin()
+        .args([
+            "compare",
+            "--quiet",
+            "--optimizers",
+            "adam",
+            "--epochs",
+            "1",
+        ])
+        .args(["--hidden", "4", "--splits", "2", "--resume", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(third.status.success(), "{}", stderr_of(&third));
+    assert!(stderr_of(&third).contains("no longer exists; taking it over"));
+    assert!(!lock.exists(), "removed at the end");
+    assert!(out.exists());
+}

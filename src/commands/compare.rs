@@ -231,6 +231,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         return Err(Error::usage("--optimizers names no optimizer"));
     }
     let plans = plans(args, &kinds)?;
+    // One comparison at a time writes an --out and its runs file.
+    let _lock = match &args.out {
+        Some(out) => Some(crate::lock::Lock::take("--out", out)?),
+        None => None,
+    };
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
     data::prepare_with_validation(
