@@ -20,6 +20,7 @@ pub mod linalg;
 pub mod lock;
 pub mod metrics;
 pub mod model;
+pub mod numbers;
 pub mod optim;
 pub mod outputs;
 pub mod plot;

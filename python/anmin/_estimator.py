@@ -438,9 +438,12 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         text = self.model_json_
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
-        # Whole or not at all, as the CLI writes files.
+        # Whole or not at all, as the CLI writes files, and with the mode a new file gets
+        # (0666 less the umask), not mkstemp's private 0600.
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".anmin-model-")
         try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(tmp, path)
@@ -458,6 +461,20 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
 
     def _more_tags(self):  # pragma: no cover - scikit-learn < 1.6
         return {"allow_nan": True, "multioutput": True}
+
+
+def _umask() -> int:
+    """The process's umask: from /proc where it is shown, else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _target_names(y) -> Optional[list]:
@@ -489,12 +506,19 @@ def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
 
 
 def _from_model_json(text: str) -> ANMINRegressor:
+    # The library validates the whole file (shapes, names, the training record): a bad
+    # file is a ValueError naming the problem.
     native = _native.Model(text)
-    model = json.loads(text)
-    est = ANMINRegressor(hidden=len(model["hidden_weights"]), alpha=model["alpha"])
-    training = model.get("training") or {}
-    if isinstance(training.get("seed"), int):
-        est.random_state = training["seed"]
+    try:
+        model = json.loads(text)
+        est = ANMINRegressor(hidden=len(model["hidden_weights"]), alpha=model["alpha"])
+        training = model.get("training") or {}
+        seed = training.get("seed") if isinstance(training, dict) else None
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise ValueError(f"not a usable anmin model file: {e!r}") from None
+    # A seed the estimator can be refit with: a whole number from 0 to 2**64 - 1.
+    if _is_int(seed) and 0 <= seed < 2**64:
+        est.random_state = int(seed)
     names = native.features
     est.n_features_in_ = len(names)
     if names != [f"x{j}" for j in range(len(names))]:
