@@ -117,6 +117,8 @@ fn train(
 /// trains; Ctrl-C stops it after the current step and raises KeyboardInterrupt.
 #[pyfunction]
 #[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads, max_memory=None))]
+// Python's positional arguments, one per thing the estimator passes.
+#[allow(clippy::too_many_arguments)]
 fn fit(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
