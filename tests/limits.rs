@@ -438,3 +438,43 @@ fn compare_takes_a_lock_on_its_output_and_takes_over_a_stale_one() {
     assert!(!lock.exists(), "removed at the end");
     assert!(out.exists());
 }
+
+#[test]
+fn a_signal_stops_a_run_within_seconds_even_inside_a_long_step() {
+    // Conjugate gradients asked for an unreachable tolerance: one A-step of 1000 iterations
+    // over 1599 rows × 24000 weights takes far longer than the grace period.
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/winequality-red.csv");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("anmin"))
+        .args(["train", "--quiet", "--hidden", "2000", "--a-solver", "cg"])
+        .args([
+            "--cg-tol",
+            "1e-300",
+            "--iters",
+            "5",
+            "--threads",
+            "1",
+            "--data",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_within(&mut child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("did not end within 2 s"), "{err}");
+}

@@ -306,6 +306,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         threads_per_run,
         &mut record,
     );
+    interrupt::settled();
     bar.finish();
     // A run that failed is reported at once; a runs file that could not be written still
     // leaves the finished runs to summarize on stdout before the error.

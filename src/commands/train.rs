@@ -63,10 +63,12 @@ pub fn train_dataset(
         .max_memory(args.max_memory)
         .interrupt(super::interrupt::flag())
         .command(command);
-    let mut trained = match observer {
-        Some(o) => trainer.observer(o).run(dataset)?,
-        None => trainer.run(dataset)?,
+    let trained = match observer {
+        Some(o) => trainer.observer(o).run(dataset),
+        None => trainer.run(dataset),
     };
+    super::interrupt::settled();
+    let mut trained = trained?;
     trained.report.config = cli_config(args, &trained.report.config);
     Ok(trained)
 }
