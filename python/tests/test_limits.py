@@ -7,6 +7,10 @@ import json
 import math
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -139,3 +143,38 @@ def test_every_parameter_at_the_edges_of_its_type(regression_data):
                 ANMINRegressor(**params).fit(X, y)
             except (ValueError, TypeError):
                 pass
+
+
+LONG_STEP_FIT = """
+import sys, time
+import numpy as np
+from anmin import ANMINRegressor
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1600, 11))
+y = np.sin(X).sum(axis=1)
+# Conjugate gradients asked for an unreachable tolerance: one A-step takes far longer than
+# the grace period.
+est = ANMINRegressor(hidden=2000, auto=False, a_solver="cg", cg_tol=1e-300, iters=5)
+print("fitting", flush=True)
+try:
+    est.fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(0)
+sys.exit(1)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_stops_a_fit_within_seconds_even_inside_a_long_step(tmp_path):
+    script = tmp_path / "fit.py"
+    script.write_text(LONG_STEP_FIT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "fitting"
+    time.sleep(1.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out.strip() == "interrupted", out
+    assert time.monotonic() - sent < 5
