@@ -48,7 +48,7 @@ pub enum DataError {
     },
     #[error(
         "{path}:{line}: line longer than {limit} bytes: not a table (an endless or binary \
-         stream?)"
+         stream, or a quote never closed?)"
     )]
     LineTooLong { path: String, line: u64, limit: u64 },
     #[error("{path}:{line}: malformed CSV: {message}")]

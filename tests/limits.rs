@@ -198,8 +198,13 @@ fn sigterm_stops_a_run_with_many_threads_promptly() {
 /// Runs `anmin` with `args` under a 100 MB address-space limit (`ulimit -v`), failing the
 /// test if it runs longer than `limit`; its exit code and stderr.
 fn bounded_run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
+    bounded_run_in(100_000, args, limit)
+}
+
+/// [`bounded_run`] with a limit of `kib` KiB.
+fn bounded_run_in(kib: u64, args: &[&str], limit: Duration) -> (Option<i32>, String) {
     let bin = assert_cmd::cargo::cargo_bin("anmin");
-    let script = "ulimit -v 100000; exec \"$0\" \"$@\"";
+    let script = format!("ulimit -v {kib}; exec \"$0\" \"$@\"");
     let start = Instant::now();
     let out = Command::new("sh")
         .arg("-c")
@@ -477,4 +482,26 @@ fn a_signal_stops_a_run_within_seconds_even_inside_a_long_step() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("did not end within 2 s"), "{err}");
+}
+
+#[test]
+fn a_quote_never_closed_fails_at_the_record_limit() {
+    let dir = scratch();
+    // Short lines, but from line 3 on one quoted field that never ends.
+    let mut text = b"a,b\n1,2\n\"".to_vec();
+    text.extend(b"x\n".repeat(9 << 20));
+    let path = write(dir.path(), "q.csv", &text);
+    // The record grows to the limit (16 MiB) in the parser's buffers, which double (about
+    // 160 MB resident at the peak; the address space reserved is larger).
+    let (code, err) = bounded_run_in(
+        1_000_000,
+        &["train", "--data", path.to_str().unwrap()],
+        Duration::from_secs(5),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("q.csv:3: line longer than 16777216 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("a quote never closed"), "{err}");
 }

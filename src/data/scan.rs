@@ -15,7 +15,8 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-/// The longest line (a header or a row) a table may have: 16 MiB, far beyond any real
+/// The longest line (a header or a row), or record (a quoted field may span lines), a table
+/// may have: 16 MiB, far beyond any real
 /// table's (10,000 columns of 20 characters are 200 kB), small enough that an endless line
 /// (`/dev/zero`, a binary file) fails before it fills the memory.
 pub const MAX_LINE_BYTES: u64 = 16 << 20;
@@ -47,8 +48,12 @@ pub(crate) struct ScanState {
     pub non_blank: bool,
     /// Bytes on the current line so far.
     line_bytes: u64,
-    /// The first line longer than [`MAX_LINE_BYTES`].
+    /// The first line, or record (a quoted field may hold line ends), longer than
+    /// [`MAX_LINE_BYTES`].
     pub too_long: Option<u64>,
+    /// Where the record being parsed starts, once the parser has read one (see
+    /// [`ScanState::record_ends`]).
+    record_start: Option<u64>,
     finished: bool,
 }
 
@@ -68,6 +73,7 @@ impl ScanState {
             non_blank: false,
             line_bytes: 0,
             too_long: None,
+            record_start: None,
             finished: false,
         }))
     }
@@ -88,6 +94,11 @@ impl ScanState {
         self.line_bytes = 0;
     }
 
+    /// The parser has read a record up to byte `offset`: the next one starts there.
+    pub(crate) fn record_ends(&mut self, offset: u64) {
+        self.record_start = Some(offset);
+    }
+
     /// Whether reading must stop: a NUL byte (binary content) or a line beyond the limit,
     /// found before the rest of the stream is buffered.
     pub(crate) fn stopped(&self) -> bool {
@@ -96,6 +107,12 @@ impl ScanState {
 
     /// Counts lines, columns, NUL bytes and non-blank bytes.
     fn track(&mut self, bytes: &[u8]) {
+        if let Some(start) = self.record_start {
+            let end = self.offset + bytes.len() as u64;
+            if end.saturating_sub(start) > MAX_LINE_BYTES && self.too_long.is_none() {
+                self.too_long = Some(self.line_of(start));
+            }
+        }
         for &b in bytes {
             let at = self.offset;
             self.offset += 1;
