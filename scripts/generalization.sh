@@ -12,6 +12,9 @@
 # training rows (`--record-split`) and scores its test rows. Two anmin runs at a time, one
 # thread each. Needs python3 with numpy, pandas and scikit-learn; about 20 minutes for 10
 # splits on a 2-core machine. scripts/results_md.py puts the section into docs/RESULTS.md.
+# Then `--auto` and `--ridge auto` beside the tabular anchors (../shared/anchors/tabular.csv:
+# HistGradientBoosting, tuned-default LightGBM and RealMLP on anmin's own splits, seeds 0-2)
+# on all eighteen sets of DATA_DIR, by scripts/anchors_table.py: about an hour more.
 set -eu
 if [ $# -ne 2 ]; then
     echo "usage: $0 DATA_DIR SPLITS" >&2
@@ -40,4 +43,16 @@ cat <<MARKDOWN
   \`--ridge auto\`'s selection), two anmin runs at a time on one thread each.
 
 $tables
+
+## The prediction preset (--auto) beside the tabular anchors
+
+Median test MSE and fit seconds over split seeds 0–2 on the eighteen sets; the peers' figures
+are ../shared/anchors/tabular.csv (one thread each, measured by ../shared/tools/anchors.py on
+the same rows). Command: \`python3 scripts/anchors_table.py --flags=--auto --data-dir $1\`.
+
+$(python3 "$root/scripts/anchors_table.py" --anmin "$anmin" --data-dir "$1" --flags=--auto)
+
+The same with one network (\`--flags="--ridge auto"\`):
+
+$(python3 "$root/scripts/anchors_table.py" --anmin "$anmin" --data-dir "$1" "--flags=--ridge auto")
 MARKDOWN

@@ -343,7 +343,7 @@ impl SavedModel {
             return Err("a weight is not a finite number".into());
         }
         self.validate_names()?;
-        validate_training(&self.training)
+        validate_training(&self.training, h)
     }
 
     /// Input columns, features and targets each named once, and no target among the
@@ -389,8 +389,12 @@ fn first_repeated<'a>(names: &[&'a str]) -> Option<&'a str> {
 }
 
 /// The record of how a model was trained: absent, or an object whose known fields have their
-/// types (`seed` a whole number from 0 to 2^64 − 1, as `--seed` takes).
-fn validate_training(training: &serde_json::Value) -> std::result::Result<(), String> {
+/// types (`seed` a whole number from 0 to 2^64 − 1, as `--seed` takes; `bag` a divisor of
+/// the hidden units, the members being stacked).
+fn validate_training(
+    training: &serde_json::Value,
+    hidden: usize,
+) -> std::result::Result<(), String> {
     use serde_json::Value;
     let fields = match training {
         Value::Null => return Ok(()),
@@ -406,6 +410,10 @@ fn validate_training(training: &serde_json::Value) -> std::result::Result<(), St
         let ok = match key.as_str() {
             "optimizer" | "dataset" => value.is_string(),
             "iter" => value.is_u64(),
+            // The members stacked: each has hidden/bag units.
+            "bag" => value
+                .as_u64()
+                .is_some_and(|b| b >= 1 && hidden as u64 % b == 0),
             "seed" => value.is_u64() || value.is_null(),
             "train_mse" => value.is_number() || value.is_null(),
             "test_frac" => value.as_f64().is_some_and(|f| (0.0..1.0).contains(&f)),
@@ -415,6 +423,7 @@ fn validate_training(training: &serde_json::Value) -> std::result::Result<(), St
             let expected = match key.as_str() {
                 "optimizer" | "dataset" => "a string",
                 "iter" => "a whole number from 0",
+                "bag" => "a whole number from 1 that divides the hidden units",
                 "seed" => "a whole number from 0 to 18446744073709551615",
                 "train_mse" => "a number or null",
                 _ => "a number at least 0 and below 1",

@@ -114,8 +114,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
     ``anmin train --test-frac 0 --auto`` trains on the same numbers.
 
     The defaults are for prediction (``auto=True``, the command line's ``--auto``): the
-    penalty and iteration count chosen on held-out rows (``ridge="auto"``), and five networks
-    trained on five folds and averaged (``bag=5``), each stopping early on its own fold; ANMIN
+    penalty and iteration count chosen on held-out rows (``ridge="auto"``), and ten networks
+    trained on ten folds and averaged (five above 2000 rows of X), each stopping early on its
+    own fold; ANMIN
     runs 10 iterations unless ``iters`` says otherwise. Each of these given explicitly wins.
     The paper's objective, the deepest training optimum with no penalty and one network, is
     ``auto=False`` (``anmin train``'s default). With ``bag`` above 1 the fitted network is
@@ -153,15 +154,18 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
     stop_reason_ : str
         max_iters, max_seconds, converged, diverged, patience.
     selection_ : dict or None
-        Under ``ridge="auto"``: the chosen penalty, steps and path.
+        Under ``ridge="auto"`` with one network: the chosen penalty, steps and path.
+    bagging_ : dict or None
+        With ``bag`` above 1: the folds and each member's penalty, steps and validation MSE,
+        and ``cv_mse``, their mean (a cross-validated estimate of one member's test MSE).
     solver_ : dict or None
         ANMIN's A-step report.
     run_report_ : dict
         The whole run JSON, as ``anmin train --out`` writes it.
-    hidden_weights_ : ndarray of shape (hidden, n_inputs + 1)
+    hidden_weights_ : ndarray of shape (bag * hidden, n_inputs + 1)
         A, on standardized inputs (the features, then any missing indicators and integer
         levels); the last column is the hidden bias.
-    output_weights_ : ndarray of shape (n_outputs, hidden)
+    output_weights_ : ndarray of shape (n_outputs, bag * hidden)
     output_bias_ : ndarray of shape (n_outputs,)
     """
 
@@ -395,6 +399,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             self.best_loss_ = report["best"]["train_mse"]
             self.stop_reason_ = report["stop_reason"]
             self.selection_ = report.get("selection")
+            self.bagging_ = report.get("bagging")
             self.solver_ = report.get("solver")
         else:
             training = model.get("training") or {}
@@ -404,6 +409,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             self.best_loss_ = training.get("train_mse")
             self.stop_reason_ = None
             self.selection_ = None
+            self.bagging_ = None
             self.solver_ = None
 
     def predict(self, X) -> np.ndarray:
@@ -511,11 +517,20 @@ def _from_model_json(text: str) -> ANMINRegressor:
     native = _native.Model(text)
     try:
         model = json.loads(text)
-        est = ANMINRegressor(hidden=len(model["hidden_weights"]), alpha=model["alpha"])
         training = model.get("training") or {}
-        seed = training.get("seed") if isinstance(training, dict) else None
+        if not isinstance(training, dict):
+            training = {}
+        hidden = len(model["hidden_weights"])
+        alpha = model["alpha"]
+        # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
+        bag = training.get("bag", 1)
+        seed = training.get("seed")
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise ValueError(f"not a usable anmin model file: {e!r}") from None
+    if not _is_int(bag) or bag < 1 or hidden % bag:
+        raise ValueError("model: training.bag must be a whole number that divides the "
+                         "hidden units")
+    est = ANMINRegressor(hidden=hidden // bag, alpha=alpha, bag=bag)
     # A seed the estimator can be refit with: a whole number from 0 to 2**64 - 1.
     if _is_int(seed) and 0 <= seed < 2**64:
         est.random_state = int(seed)

@@ -35,9 +35,17 @@ def run(cmd):
 
 
 @pytest.mark.parametrize("settings, flags", [
-    ({}, []),
-    ({"optimizer": "adam", "max_iter": 20}, ["--optimizer", "adam", "--epochs", "20"]),
-    ({"ridge": "auto", "max_iter": 15}, ["--ridge", "auto", "--iters", "15"]),
+    # The estimator's defaults are the command line's --auto.
+    ({}, ["--auto"]),
+    # The paper's objective.
+    ({"auto": False}, []),
+    ({"auto": False, "optimizer": "adam", "max_iter": 20},
+     ["--optimizer", "adam", "--epochs", "20"]),
+    ({"auto": False, "ridge": "auto", "max_iter": 15}, ["--ridge", "auto", "--iters", "15"]),
+    ({"auto": False, "bag": 3, "max_iter": 4, "init": "data"},
+     ["--bag", "3", "--iters", "4", "--init", "data"]),
+    ({"ridge": 1e-3, "bag": 2, "scaling": "robust"},
+     ["--auto", "--ridge", "1e-3", "--bag", "2", "--scaling", "robust"]),
 ])
 def test_cli_and_python_train_the_same_network(anmin_bin, regression_data, tmp_path,
                                                 settings, flags):

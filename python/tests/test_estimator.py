@@ -18,7 +18,8 @@ from anmin import ANMINRegressor
 
 def test_fit_predict_and_fitted_attributes(regression_data):
     X, y = regression_data
-    est = ANMINRegressor(hidden=16, max_iter=10).fit(X, y)
+    # One network (the paper's objective): its history is its iterations.
+    est = ANMINRegressor(hidden=16, max_iter=10, auto=False).fit(X, y)
     assert est.score(X, y) > 0.8
     assert est.n_features_in_ == 4
     assert est.n_iter_ == len(est.history_) - 1 <= 10
@@ -28,10 +29,31 @@ def test_fit_predict_and_fitted_attributes(regression_data):
     assert est.hidden_weights_.shape == (16, 5)
     assert est.output_weights_.shape == (1, 16)
     assert est.output_bias_.shape == (1,)
-    assert est.selection_ is None
+    assert est.selection_ is None and est.bagging_ is None
     assert est.predict(X).shape == (300,)
     frame = pd.DataFrame(est.history_)
     assert {"iter", "time_s", "train_mse", "train_r2"} <= set(frame.columns)
+
+
+def test_the_defaults_are_the_prediction_preset(regression_data):
+    X, y = regression_data
+    est = ANMINRegressor(hidden=16).fit(X, y)
+    config = est.run_report_["config"]
+    assert (config["ridge"], config["bag"], config["iters"]) == ("auto", "auto", 10)
+    # Ten members (300 rows: at most 2000), each choosing its penalty and steps on its own
+    # fold of X.
+    assert est.bagging_["folds"] == 10 and len(est.bagging_["members"]) == 10
+    assert sum(m["n_val"] for m in est.bagging_["members"]) == X.shape[0]
+    lambdas = est.bagging_["path"]["lambdas"]
+    assert all(m["lambda"] in lambdas and m["steps"] >= 1 for m in est.bagging_["members"])
+    # The history adds one member at a time; the model is the five stacked and averaged.
+    assert [e["iter"] for e in est.history_] == list(range(11))
+    assert est.hidden_weights_.shape == (10 * 16, 5)
+    assert est.output_weights_.shape == (1, 10 * 16)
+    assert est.score(X, y) > 0.8
+    # The paper's objective trains deeper on X than the preset, which holds back to predict.
+    deep = ANMINRegressor(hidden=16, auto=False).fit(X, y)
+    assert deep.best_loss_ < est.loss_curve_[-1]
 
 
 def test_layouts_and_dtypes_give_the_same_network(regression_data):
@@ -60,7 +82,7 @@ def test_several_outputs(regression_data):
     Y = np.column_stack([y, -2 * y + 1])
     est = ANMINRegressor(hidden=8, max_iter=5).fit(X, Y)
     assert est.predict(X).shape == (300, 2)
-    assert est.output_weights_.shape == (2, 8)
+    assert est.output_weights_.shape == (2, 10 * 8)
 
 
 def test_dataframe_sets_feature_names(regression_data):
@@ -103,7 +125,7 @@ def test_every_optimizer_fits(regression_data, optimizer):
 
 def test_ridge_auto_reports_its_selection(regression_data):
     X, y = regression_data
-    est = ANMINRegressor(hidden=8, max_iter=10, ridge="auto").fit(X, y)
+    est = ANMINRegressor(hidden=8, max_iter=10, ridge="auto", auto=False).fit(X, y)
     assert est.selection_ is not None and "lambda" in est.selection_
     assert est.run_report_["config"]["ridge"] == "auto"
 
@@ -179,7 +201,7 @@ def test_save_and_load_model(regression_data, tmp_path):
     loaded = anmin.load_model(tmp_path / "m.json")
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     np.testing.assert_array_equal(loaded.hidden_weights_, est.hidden_weights_)
-    assert loaded.hidden == 8 and loaded.n_features_in_ == 4
+    assert loaded.hidden == 8 and loaded.bag == 10 and loaded.n_features_in_ == 4
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="model"):
         anmin.load_model(tmp_path / "bad.json")

@@ -43,8 +43,9 @@ def predictions(text):
 
 
 @pytest.mark.parametrize("settings, flags", [
-    ({}, []),
-    ({"scaling": "robust", "one_hot_integers": 10, "ridge": "auto", "max_iter": 12},
+    ({}, ["--auto"]),
+    ({"auto": False, "scaling": "robust", "one_hot_integers": 10, "ridge": "auto",
+      "max_iter": 12},
      ["--scaling", "robust", "--one-hot-integers", "10", "--ridge", "auto", "--iters", "12"]),
 ])
 def test_nan_in_X_trains_the_network_the_cli_trains(anmin_bin, tmp_path, settings, flags):
@@ -61,7 +62,8 @@ def test_nan_in_X_trains_the_network_the_cli_trains(anmin_bin, tmp_path, setting
     np.testing.assert_array_equal(est.output_bias_, cli.output_bias_)
     # Two missing indicators (features 0 and 2), and the ID's six levels when asked for.
     extra = 2 + (6 if settings else 0)
-    assert est.hidden_weights_.shape == (16, 4 + extra + 1)
+    members = 1 if settings else 10
+    assert est.hidden_weights_.shape == (members * 16, 4 + extra + 1)
     ours = est.predict(X)
     assert np.all(np.isfinite(ours))
     np.testing.assert_array_equal(ours, cli.predict(X))

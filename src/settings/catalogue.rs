@@ -116,7 +116,7 @@ pub const BAG: Setting = Setting::new(
     "bag",
     Owner::Run,
     count(1, MAX_BAG),
-    D::Unset("1; 5 with --auto"),
+    D::Unset("1; with --auto 10 up to 2000 training rows, else 5"),
     "Train K networks, each on all training rows but one fold of K, stopping early (and, \
      with --ridge auto, choosing its penalty) on its own fold; predict their mean",
 );
@@ -126,7 +126,8 @@ pub const AUTO: Setting = Setting::new(
     Owner::Run,
     Domain::Switch,
     D::Switch(false),
-    "The recommended setting for prediction: --ridge auto, --bag 5 and, for ANMIN, --iters 10 \
+    "The recommended setting for prediction: --ridge auto, --bag 5 (10 up to 2000 training \
+     rows) and, for ANMIN, --iters 10 \
      (each one given explicitly wins); off is the paper's objective, the deepest training \
      optimum",
 )

@@ -158,14 +158,14 @@ pub struct Preset {
     pub ridge: Ridge,
     /// ANMIN's steps: with `--ridge auto`, half of them at most per penalty of the path.
     pub steps: usize,
-    pub bag: usize,
+    pub bag: bag::Bag,
 }
 
 /// `--auto`.
 pub const PREDICTION: Preset = Preset {
     ridge: Ridge::Auto,
     steps: 10,
-    bag: 5,
+    bag: bag::Bag::ByRows,
 };
 
 /// The validation fraction of `--ridge auto` when none is given.
@@ -236,7 +236,7 @@ pub struct TrainRequest {
     pub record_split: bool,
     /// Networks in a bagged ensemble, one per fold of the training rows (see [`crate::bag`]);
     /// 1 trains one network.
-    pub bag: usize,
+    pub bag: bag::Bag,
     /// How features are derived and scaled (fitted on the training rows).
     pub preprocess: PreprocessSettings,
 }
@@ -289,7 +289,7 @@ impl TrainRequest {
             ridge: Ridge::default(),
             max_seconds: None,
             record_split: false,
-            bag: 1,
+            bag: bag::Bag::Members(1),
             preprocess: PreprocessSettings::default(),
         }
     }
@@ -338,7 +338,10 @@ impl TrainRequest {
             ridge: ridge
                 .or(auto.then_some(PREDICTION.ridge))
                 .unwrap_or_default(),
-            bag: bag.or(auto.then_some(PREDICTION.bag)).unwrap_or(1),
+            bag: bag
+                .map(bag::Bag::Members)
+                .or(auto.then_some(PREDICTION.bag))
+                .unwrap_or_default(),
             steps: self.steps.or((auto && anmin).then_some(PREDICTION.steps)),
             ..self
         }
@@ -348,7 +351,7 @@ impl TrainRequest {
     /// needs validation rows.
     pub fn val_frac(&self) -> Result<f64> {
         let auto = self.ridge == Ridge::Auto;
-        if self.bag > 1 {
+        if self.bag.is_ensemble() {
             return match self.split.val_frac {
                 Some(v) if v > 0.0 => Err(Error::usage(
                     "--bag holds out each fold of the training rows in turn: --val-frac does not apply",
@@ -542,27 +545,26 @@ impl<'a> Trainer<'a> {
             features: dataset.x.ncols(),
             outputs: dataset.y.ncols(),
             hidden: request.network.hidden,
-            bag: request.bag,
+            bag: request.bag.members(dataset.x.nrows()),
         };
         crate::limits::check_run(shape, &spec, self.max_memory)?;
         let par = parallelism(self.threads);
         let limits = request.limits(self.interrupt);
         let val_frac = request.val_frac()?;
-        let (prepared, outcome, selection, bagging) = if request.bag > 1 {
+        let (prepared, outcome, selection, bagging) = if request.bag.is_ensemble() {
             let all = request.prepare(dataset, 0.0)?;
+            let members = request.bag.members(all.train.n());
             let sets = optim::Sets {
                 train: &all.train,
                 val: None,
                 test: all.test.as_ref(),
             };
-            let nets = request.random_networks(&all.train, request.bag);
-            let folds = bag::folds(all.train.n(), request.bag, request.split.seed);
+            let nets = request.random_networks(&all.train, members);
+            let folds = bag::folds(all.train.n(), members, request.split.seed);
             if folds.iter().any(Vec::is_empty) {
                 return Err(Error::usage(format!(
-                    "--bag {} needs at least {} training rows, one per fold; there are {}",
-                    request.bag,
-                    request.bag,
-                    all.train.n()
+                    "--bag {members} needs at least {members} training rows, one per fold; got {}",
+                    samples(all.train.n())
                 )));
             }
             let path = PathSettings::default_for(limits.max_iters);
@@ -659,7 +661,7 @@ impl Trained {
         net: &Network,
         entry: &crate::history::HistoryEntry,
     ) -> SavedModel {
-        let training = json!({
+        let mut training = json!({
             "optimizer": self.report.optimizer,
             "iter": entry.iter,
             "train_mse": entry.train_mse,
@@ -667,7 +669,20 @@ impl Trained {
             "seed": self.report.split.seed,
             "test_frac": self.report.split.test_frac,
         });
+        // A bagged network is its members stacked: `bag` of them, each hidden/bag wide.
+        if let Some(bagging) = &self.report.bagging {
+            training["bag"] = json!(bagging.members.len());
+        }
         SavedModel::new(net, &dataset.encoding, &self.prepared.scaler, training)
+    }
+}
+
+/// "1 sample", "3 samples" (scikit-learn's checks look for the first).
+fn samples(n: usize) -> String {
+    if n == 1 {
+        "1 sample".into()
+    } else {
+        format!("{n} samples")
     }
 }
 

@@ -77,7 +77,9 @@ impl TrainRequest {
             budget.check_count(steps as u64)?;
         }
         RIDGE.check(&json!(self.ridge))?;
-        BAG.check_count(self.bag as u64)?;
+        if let crate::bag::Bag::Members(k) = self.bag {
+            BAG.check_count(k as u64)?;
+        }
         ONE_HOT_INTEGERS.check_count(self.preprocess.one_hot_integers as u64)?;
         ONE_HOT_FEW.check_count(self.preprocess.one_hot_few as u64)?;
         if let Some(seconds) = self.max_seconds {

@@ -1,0 +1,194 @@
+//! `--bag K` and the `--auto` preset from the outside: the members the run reports, the
+//! model it saves (the members stacked, predicting their mean, so predicting with it gives
+//! the run's own test MSE), and the settings that do not go together.
+
+use serde_json::Value;
+
+mod common;
+
+use common::{anmin, read_json, scratch, write};
+
+/// A planted two-input problem as CSV text, numbers printed exactly.
+fn planted_csv(n: usize) -> String {
+    let mut csv = String::from("a,b,target\n");
+    for i in 0..n {
+        let a = (i as f64 * 0.731).sin() * 3.0;
+        let b = (i as f64 * 0.277).cos() + i as f64 / n as f64;
+        let t = (a - b).max(0.0) * 2.0 - (0.5 * a + b).max(0.0) + 0.1 * (7.0 * a).sin();
+        csv.push_str(&format!("{a:?},{b:?},{t:?}\n"));
+    }
+    csv
+}
+
+fn targets(csv: &str) -> Vec<f64> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+fn column(report: &Value, key: &str) -> Vec<usize> {
+    report["split"][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("split.{key} recorded"))
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn a_bagged_run_reports_its_members_and_its_model_predicts_its_test_mse() {
+    let dir = scratch();
+    let csv = planted_csv(200);
+    let data = write(dir.path(), "planted.csv", csv.as_bytes());
+    let (out, model) = (dir.path().join("run.json"), dir.path().join("model.json"));
+    anmin()
+        .args([
+            "train", "--quiet", "--hidden", "6", "--bag", "3", "--iters", "6",
+        ])
+        .args(["--ridge", "1e-4", "--record-split", "--seed", "2"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .arg("--save-model")
+        .arg(&model)
+        .assert()
+        .success();
+    let report = read_json(&out);
+    let bagging = &report["bagging"];
+    let members = bagging["members"].as_array().expect("members");
+    assert_eq!(members.len(), 3);
+    let n_train = report["split"]["n_train"].as_u64().unwrap();
+    // Each training row is held out by exactly one member.
+    let held_out: u64 = members.iter().map(|m| m["n_val"].as_u64().unwrap()).sum();
+    assert_eq!(held_out, n_train);
+    for m in members {
+        assert_eq!(
+            m["n_fit"].as_u64().unwrap() + m["n_val"].as_u64().unwrap(),
+            n_train
+        );
+        assert_eq!(m["lambda"], 1e-4);
+        assert!(m["steps"].as_u64().unwrap() <= 6);
+    }
+    // The cross-validated MSE is the members' mean validation MSE.
+    let mean = members
+        .iter()
+        .map(|m| m["val_mse"].as_f64().unwrap())
+        .sum::<f64>()
+        / 3.0;
+    assert!((bagging["cv_mse"].as_f64().unwrap() - mean).abs() <= 1e-12 * mean);
+    // One history entry per member added, after the initial network.
+    assert_eq!(report["history"].as_array().unwrap().len(), 4);
+    assert_eq!(report["config"]["bag"], 3);
+
+    // The saved model is the members stacked (3 × 6 units) and reproduces the test MSE.
+    let saved = read_json(&model);
+    assert_eq!(saved["hidden_weights"].as_array().unwrap().len(), 18);
+    assert_eq!(saved["training"]["bag"], 3);
+    let predicted = anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(predicted.status.success());
+    let predictions: Vec<f64> = String::from_utf8(predicted.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let y = targets(&csv);
+    let test = column(&report, "test_rows");
+    let mse = test
+        .iter()
+        .map(|&i| (predictions[i] - y[i]).powi(2))
+        .sum::<f64>()
+        / test.len() as f64;
+    let reported = report["final"]["test_mse"].as_f64().unwrap();
+    assert!(
+        (mse - reported).abs() <= 1e-9 * reported,
+        "predict's test MSE {mse} vs the run's {reported}"
+    );
+}
+
+#[test]
+fn auto_is_ridge_auto_ten_or_five_members_and_ten_iterations_each_overridable() {
+    let dir = scratch();
+    let train = |data: &std::path::Path, name: &str, flags: &[&str]| {
+        let model = dir.path().join(name);
+        anmin()
+            .args(["train", "--quiet", "--hidden", "4"])
+            .args(flags)
+            .arg("--data")
+            .arg(data)
+            .arg("--save-model")
+            .arg(&model)
+            .assert()
+            .success();
+        read_json(&model)["hidden_weights"].clone()
+    };
+    // 150 rows, 120 for training: ten members (at most 2000 training rows).
+    let small = write(dir.path(), "small.csv", planted_csv(150).as_bytes());
+    let auto = train(&small, "auto.json", &["--auto"]);
+    let spelled = train(
+        &small,
+        "spelled.json",
+        &["--ridge", "auto", "--bag", "10", "--iters", "10"],
+    );
+    assert_eq!(auto, spelled);
+    assert_eq!(auto.as_array().unwrap().len(), 10 * 4);
+    let two = train(&small, "two.json", &["--auto", "--bag", "2"]);
+    assert_eq!(two.as_array().unwrap().len(), 2 * 4);
+    let single = train(&small, "single.json", &["--auto", "--bag", "1"]);
+    let single_spelled = train(
+        &small,
+        "single2.json",
+        &["--ridge", "auto", "--iters", "10"],
+    );
+    assert_eq!(single, single_spelled);
+    // 2600 rows, 2080 for training: five.
+    let large = write(dir.path(), "large.csv", planted_csv(2600).as_bytes());
+    let auto = train(&large, "large.json", &["--auto", "--iters", "2"]);
+    let spelled = train(
+        &large,
+        "large2.json",
+        &["--ridge", "auto", "--bag", "5", "--iters", "2"],
+    );
+    assert_eq!(auto, spelled);
+    assert_eq!(auto.as_array().unwrap().len(), 5 * 4);
+}
+
+#[test]
+fn bagging_refuses_validation_rows_and_too_few_rows() {
+    let dir = scratch();
+    let data = write(dir.path(), "planted.csv", planted_csv(40).as_bytes());
+    let run = |flags: &[&str]| {
+        let out = anmin()
+            .args(["train", "--quiet", "--hidden", "3", "--iters", "2"])
+            .args(flags)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = run(&["--bag", "3", "--val-frac", "0.1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--val-frac does not apply"), "{err}");
+    // 40 rows, 32 for training: 33 folds cannot each hold a row.
+    let (code, err) = run(&["--bag", "33"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--bag 33 needs at least 33 training rows"),
+        "{err}"
+    );
+    let (code, err) = run(&["--bag", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("bag must be a whole number from 1 to 1000"),
+        "{err}"
+    );
+}
