@@ -61,6 +61,8 @@ def _model_text(regression_data, tmp_path):
     (lambda m: m["encoding"].update(targets=[m["encoding"]["inputs"][0]["name"]]),
      "is also an input column"),
     (lambda m: m.pop("hidden_weights"), "hidden_weights"),
+    (lambda m: m["training"].update(bag=0), "training.bag must be"),
+    (lambda m: m["training"].update(bag=2), "training.bag must be"),
 ])
 def test_a_bad_model_file_is_a_value_error(regression_data, tmp_path, edit, message):
     model = json.loads(_model_text(regression_data, tmp_path))
