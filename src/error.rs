@@ -46,6 +46,11 @@ pub enum DataError {
         line: u64,
         column: u64,
     },
+    #[error(
+        "{path}:{line}: line longer than {limit} bytes: not a table (an endless or binary \
+         stream, or a quote never closed?)"
+    )]
+    LineTooLong { path: String, line: u64, limit: u64 },
     #[error("{path}:{line}: malformed CSV: {message}")]
     Csv {
         path: String,
@@ -100,9 +105,21 @@ pub enum DataError {
     #[error("{at}: column {:?} must be numeric, found {:?}", at.name, at.value)]
     NonNumericFeature { at: CellLocation },
     #[error(
-        "{path}: column {name:?} cannot be standardized: its values span more than f64 can represent"
+        "{path}: column {name:?} cannot be standardized: a value is so far outside the \
+         training range that it overflows f64 once scaled; clip the inputs to the training \
+         range (--clip MARGIN, Python clip=0)"
     )]
     Unrepresentable { path: String, name: String },
+    #[error(
+        "{path}: data row {row}: the prediction overflows f64: input {input:?} is {value}, far \
+         outside the training range; clip the inputs to it (--clip MARGIN, Python clip=0)"
+    )]
+    PredictionOverflow {
+        path: String,
+        row: usize,
+        input: String,
+        value: String,
+    },
     /// A bad value of an in-memory array (no file, so no line: the row and column are 0-based
     /// positions in the array).
     #[error("{path}: {array}[{row}, {column}] ({name:?}): {problem}")]

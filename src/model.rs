@@ -342,6 +342,29 @@ impl SavedModel {
         if all.into_iter().any(|v| !v.is_finite()) {
             return Err("a weight is not a finite number".into());
         }
+        self.validate_names()?;
+        validate_training(&self.training, h)
+    }
+
+    /// Input columns, features and targets each named once, and no target among the
+    /// inputs: otherwise one input would be fed twice and another ignored.
+    fn validate_names(&self) -> std::result::Result<(), String> {
+        let inputs: Vec<&str> = self.encoding.inputs.iter().map(|c| c.name()).collect();
+        let features = self.encoding.feature_names();
+        let features: Vec<&str> = features.iter().map(String::as_str).collect();
+        let targets: Vec<&str> = self.encoding.targets.iter().map(String::as_str).collect();
+        for (what, names) in [
+            ("input column", &inputs),
+            ("encoded feature", &features),
+            ("target", &targets),
+        ] {
+            if let Some(name) = first_repeated(names) {
+                return Err(format!("{what} {name:?} appears twice"));
+            }
+        }
+        if let Some(target) = targets.iter().find(|t| inputs.contains(t)) {
+            return Err(format!("target {target:?} is also an input column"));
+        }
         Ok(())
     }
 
@@ -356,6 +379,72 @@ impl SavedModel {
             b0: DVector::from_vec(self.output_bias.clone()),
             alpha: self.alpha,
         }
+    }
+}
+
+/// The first name that occurs twice.
+fn first_repeated<'a>(names: &[&'a str]) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().copied().find(|n| !seen.insert(*n))
+}
+
+/// The record of how a model was trained: absent, or an object whose known fields have their
+/// types (`seed` a whole number from 0 to 2^64 − 1, as `--seed` takes; `bag` a divisor of
+/// the hidden units, the members being stacked).
+fn validate_training(
+    training: &serde_json::Value,
+    hidden: usize,
+) -> std::result::Result<(), String> {
+    use serde_json::Value;
+    let fields = match training {
+        Value::Null => return Ok(()),
+        Value::Object(fields) => fields,
+        other => {
+            return Err(format!(
+                "training must be an object (how the model was trained), not {}",
+                json_kind(other)
+            ));
+        }
+    };
+    for (key, value) in fields {
+        let ok = match key.as_str() {
+            "optimizer" | "dataset" => value.is_string(),
+            "iter" => value.is_u64(),
+            // The members stacked: each has hidden/bag units.
+            "bag" => value
+                .as_u64()
+                .is_some_and(|b| b >= 1 && hidden as u64 % b == 0),
+            "seed" => value.is_u64() || value.is_null(),
+            "train_mse" => value.is_number() || value.is_null(),
+            "test_frac" => value.as_f64().is_some_and(|f| (0.0..1.0).contains(&f)),
+            _ => true,
+        };
+        if !ok {
+            let expected = match key.as_str() {
+                "optimizer" | "dataset" => "a string",
+                "iter" => "a whole number from 0",
+                "bag" => "a whole number from 1 that divides the hidden units",
+                "seed" => "a whole number from 0 to 18446744073709551615",
+                "train_mse" => "a number or null",
+                _ => "a number at least 0 and below 1",
+            };
+            return Err(format!(
+                "training.{key} must be {expected}, not {}",
+                crate::numbers::json_shown(value)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 

@@ -74,6 +74,46 @@ pub fn check(outputs: &[Output]) -> Result<()> {
     Ok(())
 }
 
+/// Checks that no output is one of the inputs (`inputs`: flag and path): the same path, or
+/// the same file through a link (device and inode). Writing it would destroy the input, and
+/// with it the data.
+pub fn check_against_inputs(outputs: &[Output], inputs: &[(&'static str, PathBuf)]) -> Result<()> {
+    for output in outputs {
+        if let Some((flag, input)) = inputs
+            .iter()
+            .find(|(_, input)| same_file(input, &output.path) || same_inode(input, &output.path))
+        {
+            return Err(Error::usage(format!(
+                "{} {} is the input file of {flag} ({}): writing it would destroy the input; \
+                 give the output another name",
+                output.flag,
+                output.path.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two existing paths are one file (hard or symbolic links included).
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
+}
+
 /// Two paths that name one file: equal as given, or with equal canonical folders and names.
 fn same_file(a: &Path, b: &Path) -> bool {
     if a == b {

@@ -84,10 +84,22 @@ pub fn predict_noting(
         source,
     )?;
     let values = model.network().predict(&samples.x);
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(DataError::Unrepresentable {
+    if let Some(row) = values
+        .row_iter()
+        .position(|r| r.iter().any(|v| !v.is_finite()))
+    {
+        // The input farthest out names the cause.
+        let names = model.encoding.feature_names();
+        let (column, value) = (0..x.ncols())
+            .map(|c| (c, x[(row, c)]))
+            .filter(|(_, v)| v.is_finite())
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap_or((0, f64::NAN));
+        return Err(DataError::PredictionOverflow {
             path: source.into(),
-            name: "(prediction)".into(),
+            row: row + 1,
+            input: names.get(column).cloned().unwrap_or_default(),
+            value: crate::numbers::shown(value),
         }
         .into());
     }

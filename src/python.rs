@@ -46,6 +46,9 @@ fn matrix(x: &PyReadonlyArray2<'_, f64>) -> DMatrix<f64> {
 /// How often `fit` looks for Ctrl-C (Python runs its signal handlers only when asked).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
+/// How long `fit` waits after Ctrl-C for the current step to end (as the command line).
+const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+
 /// A numpy matrix as the library's borrowed matrix: no copy for C or Fortran order (the
 /// dataset then makes its one copy); a strided view is gathered first.
 fn with_matrix<R>(x: &PyReadonlyArray2<'_, f64>, f: impl FnOnce(MatrixRef<'_>) -> R) -> R {
@@ -96,11 +99,12 @@ fn dataset(
 fn train(
     dataset: &Dataset,
     request: &ValidRequest,
-    n_threads: usize,
+    (n_threads, max_memory): (usize, Option<f64>),
     interrupt: &AtomicBool,
 ) -> crate::Result<(String, String, bool)> {
     let trained = Trainer::new(request)
         .threads(n_threads)
+        .max_memory(max_memory)
         .interrupt(interrupt)
         .run(dataset)?;
     let mut model_json =
@@ -115,7 +119,9 @@ fn train(
 /// settings; returns (model file text, run JSON). The GIL is released while a worker thread
 /// trains; Ctrl-C stops it after the current step and raises KeyboardInterrupt.
 #[pyfunction]
-#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads))]
+#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads, max_memory=None))]
+// Python's positional arguments, one per thing the estimator passes.
+#[allow(clippy::too_many_arguments)]
 fn fit(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
@@ -124,6 +130,7 @@ fn fit(
     target_names: Vec<String>,
     request_json: &str,
     n_threads: usize,
+    max_memory: Option<f64>,
 ) -> PyResult<(String, String)> {
     let request = TrainRequest::from_json(request_json).map_err(value_error)?;
     let dataset = dataset(&x, &y, &feature_names, &target_names)?;
@@ -133,11 +140,11 @@ fn fit(
     let (done, finished) = mpsc::channel();
     let flag = Arc::clone(&interrupt);
     let worker = std::thread::spawn(move || {
-        let result = train(&dataset, &request, n_threads, &flag);
+        let result = train(&dataset, &request, (n_threads, max_memory), &flag);
         let _ = done.send(());
         result
     });
-    let mut signal: Option<PyErr> = None;
+    let mut signal: Option<(PyErr, std::time::Instant)> = None;
     let mut finished = Some(finished);
     loop {
         // The receiver moves into the GIL-free closure and back (it is not Sync).
@@ -149,13 +156,21 @@ fn fit(
         }
         if let Err(e) = py.check_signals() {
             interrupt.store(true, Ordering::SeqCst);
-            signal.get_or_insert(e);
+            signal.get_or_insert((e, std::time::Instant::now()));
+        }
+        // A step that does not end within the grace period (a long factorization) is not
+        // waited for: the worker is left to finish it and stop on its own.
+        if let Some((_, since)) = &signal {
+            if since.elapsed() > INTERRUPT_GRACE {
+                let (e, _) = signal.take().expect("checked");
+                return Err(e);
+            }
         }
     }
     let result = py
         .detach(|| worker.join())
         .map_err(|_| PyRuntimeError::new_err("anmin: the training thread panicked"))?;
-    if let Some(e) = signal {
+    if let Some((e, _)) = signal {
         return Err(e);
     }
     let (model_json, report_json, interrupted) = result.map_err(value_error)?;

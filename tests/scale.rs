@@ -21,6 +21,7 @@ fn teacher_args(rows: usize, features: usize) -> GenTeacherArgs {
         rows,
         features,
         hidden: 4,
+        max_memory: None,
         noise: 0.1,
         seed: 1,
         out: "unused.csv".into(),

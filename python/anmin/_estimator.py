@@ -188,6 +188,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         max_seconds: Optional[float] = None,
         random_state: Optional[int] = None,
         n_threads: int = 1,
+        max_memory: Optional[float] = None,
         variant: Optional[str] = None,
         step: Optional[str] = None,
         refine: Optional[int] = None,
@@ -227,6 +228,7 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         self.max_seconds = max_seconds
         self.random_state = random_state
         self.n_threads = n_threads
+        self.max_memory = max_memory
         self.variant = variant
         self.step = step
         self.refine = refine
@@ -371,9 +373,15 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         _unique(target_names, "target")
         model_json, report_json = _native.fit(
             X, np.asarray(y2, dtype=np.float64), [str(f) for f in feature_names],
-            [str(t) for t in target_names], json.dumps(request), int(self.n_threads))
+            [str(t) for t in target_names], json.dumps(request), int(self.n_threads),
+            self._max_memory())
         self._set_fitted(model_json, json.loads(report_json), y_1d)
         return self
+
+    def _max_memory(self) -> Optional[float]:
+        if self.max_memory is None:
+            return None
+        return float(_parse("max_memory", "max_memory", self.max_memory))
 
     def _set_fitted(self, model_json: str, report: Optional[dict], y_1d: bool) -> None:
         model = json.loads(model_json)
@@ -436,9 +444,12 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         text = self.model_json_
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
-        # Whole or not at all, as the CLI writes files.
+        # Whole or not at all, as the CLI writes files, and with the mode a new file gets
+        # (0666 less the umask), not mkstemp's private 0600.
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".anmin-model-")
         try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(tmp, path)
@@ -456,6 +467,20 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
 
     def _more_tags(self):  # pragma: no cover - scikit-learn < 1.6
         return {"allow_nan": True, "multioutput": True}
+
+
+def _umask() -> int:
+    """The process's umask: from /proc where it is shown, else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _target_names(y) -> Optional[list]:
@@ -487,20 +512,28 @@ def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
 
 
 def _from_model_json(text: str) -> ANMINRegressor:
+    # The library validates the whole file (shapes, names, the training record): a bad
+    # file is a ValueError naming the problem.
     native = _native.Model(text)
-    model = json.loads(text)
-    training = model.get("training") or {}
-    if not isinstance(training, dict):
-        training = {}
-    # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
-    bag = training.get("bag", 1)
-    if not _is_int(bag) or bag < 1 or len(model["hidden_weights"]) % bag:
+    try:
+        model = json.loads(text)
+        training = model.get("training") or {}
+        if not isinstance(training, dict):
+            training = {}
+        hidden = len(model["hidden_weights"])
+        alpha = model["alpha"]
+        # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
+        bag = training.get("bag", 1)
+        seed = training.get("seed")
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise ValueError(f"not a usable anmin model file: {e!r}") from None
+    if not _is_int(bag) or bag < 1 or hidden % bag:
         raise ValueError("model: training.bag must be a whole number that divides the "
                          "hidden units")
-    est = ANMINRegressor(hidden=len(model["hidden_weights"]) // bag, alpha=model["alpha"],
-                         bag=bag)
-    if isinstance(training.get("seed"), int):
-        est.random_state = training["seed"]
+    est = ANMINRegressor(hidden=hidden // bag, alpha=alpha, bag=bag)
+    # A seed the estimator can be refit with: a whole number from 0 to 2**64 - 1.
+    if _is_int(seed) and 0 <= seed < 2**64:
+        est.random_state = int(seed)
     names = native.features
     est.n_features_in_ = len(names)
     if names != [f"x{j}" for j in range(len(names))]:

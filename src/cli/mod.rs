@@ -14,8 +14,8 @@ use crate::optim::anmin::line_search::StepRule;
 use crate::optim::anmin::{ASolver, Variant};
 use crate::optim::baselines::lm::Damping;
 use crate::settings::catalogue::{
-    ALPHA, AUTO, CLIP, GEN_FEATURES, GEN_HIDDEN, GEN_ROWS, HIDDEN, JOBS, MAX_SECONDS, SCALING,
-    SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
+    ALPHA, AUTO, CLIP, GEN_FEATURES, GEN_HIDDEN, GEN_ROWS, HIDDEN, JOBS, MAX_MEMORY, MAX_SECONDS,
+    SCALING, SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
 };
 use crate::settings::flag_help;
 pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
@@ -245,6 +245,9 @@ pub struct TrainArgs {
     #[arg(long, help = THREADS.help, default_value_t = THREADS.default.count() as usize,
           value_parser = declared::<usize>(&THREADS))]
     pub threads: usize,
+    #[arg(long, help = flag_help("max_memory"), value_name = "BYTES",
+          value_parser = declared::<f64>(&MAX_MEMORY))]
+    pub max_memory: Option<f64>,
     /// Write the run (config, dataset, split, history) as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -296,6 +299,9 @@ pub struct CompareArgs {
     #[arg(long, help = JOBS.help, default_value_t = JOBS.default.count() as usize,
           value_parser = declared::<usize>(&JOBS))]
     pub jobs: usize,
+    #[arg(long, help = flag_help("max_memory"), value_name = "BYTES",
+          value_parser = declared::<f64>(&MAX_MEMORY))]
+    pub max_memory: Option<f64>,
     /// Write the comparison (runs, aggregates, curves) as JSON; every finished run is also
     /// appended at once to <FILE>.runs.jsonl
     #[arg(long, value_name = "FILE")]
@@ -383,6 +389,9 @@ pub struct GenTeacherArgs {
     #[arg(long, help = GEN_HIDDEN.help, default_value_t = GEN_HIDDEN.default.count() as usize,
           value_parser = declared::<usize>(&GEN_HIDDEN))]
     pub hidden: usize,
+    #[arg(long, help = flag_help("max_memory"), value_name = "BYTES",
+          value_parser = declared::<f64>(&MAX_MEMORY))]
+    pub max_memory: Option<f64>,
     /// Standard deviation of the Gaussian noise added to the target
     #[arg(long, default_value_t = 0.1, value_parser = parse_nonnegative)]
     pub noise: f64,

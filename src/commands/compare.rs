@@ -39,6 +39,7 @@ struct Plan {
     kind: OptimizerKind,
     request: ValidRequest,
     flags: Value,
+    max_memory: Option<f64>,
 }
 
 /// One plan per optimizer, from the flags.
@@ -71,6 +72,7 @@ fn plans(args: &CompareArgs, kinds: &[OptimizerKind]) -> Result<Vec<Plan>> {
                 kind,
                 request,
                 flags: Value::Object(config),
+                max_memory: args.max_memory,
             })
         })
         .collect()
@@ -82,6 +84,7 @@ impl Plan {
         let request = self.request.with_seed(seed);
         let trained = Trainer::new(&request)
             .threads(threads)
+            .max_memory(self.max_memory)
             .interrupt(interrupt::flag())
             .command("compare")
             .run(dataset)?;
@@ -228,6 +231,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         return Err(Error::usage("--optimizers names no optimizer"));
     }
     let plans = plans(args, &kinds)?;
+    // One comparison at a time writes an --out and its runs file.
+    let _lock = match &args.out {
+        Some(out) => Some(crate::lock::Lock::take("--out", out)?),
+        None => None,
+    };
     let dataset = super::load_dataset(&args.data)?;
     // Fail on a split that cannot work before starting any run.
     data::prepare_with_validation(
@@ -275,8 +283,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         .filter(|(seed, k)| !have.contains(&(*seed, k.name().to_owned())))
         .collect();
 
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = if args.jobs == 0 { cores } else { args.jobs };
+    let cores = crate::train::cores();
+    let jobs = match super::train::capped_threads("--jobs", args.jobs) {
+        0 => cores,
+        jobs => jobs,
+    };
     let threads_per_run = (cores / jobs).max(1);
     let bar = RunsBar::new(wanted.len(), finished.len(), args.quiet);
     let mut record = |run: RunReport| -> Result<()> {
@@ -295,6 +306,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         threads_per_run,
         &mut record,
     );
+    interrupt::settled();
     bar.finish();
     // A run that failed is reported at once; a runs file that could not be written still
     // leaves the finished runs to summarize on stdout before the error.

@@ -110,6 +110,7 @@ const MAX_TEACHER_VALUES: usize = 1 << 26;
 /// Values are written with six decimals, and the file is what defines the data.
 pub fn teacher_csv(args: &GenTeacherArgs) -> Result<String> {
     let (n, d, h) = (args.rows, args.features, args.hidden);
+    crate::limits::check_teacher(n, d, h, args.max_memory)?;
     let values = n.saturating_mul(d + 1);
     if values > MAX_TEACHER_VALUES {
         return Err(Error::usage(format!(

@@ -40,7 +40,9 @@ pub fn run_cli(argv: Vec<String>) -> i32 {
 /// Runs one parsed command line. Its output files are checked first, so that a path that
 /// cannot be written fails before any data is read or trained on.
 pub fn run(cli: Cli) -> Result<()> {
-    outputs::check(&outputs_of(&cli.command))?;
+    let written = outputs_of(&cli.command);
+    outputs::check_against_inputs(&written, &inputs_of(&cli.command))?;
+    outputs::check(&written)?;
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
@@ -96,6 +98,34 @@ pub fn outputs_of(command: &Command) -> Vec<Output> {
             .into_iter()
             .collect(),
         Command::Completions(_) => Vec::new(),
+    }
+}
+
+/// Every file `command` reads, with the flag that names it (standard input, `-`, aside).
+pub fn inputs_of(command: &Command) -> Vec<(&'static str, std::path::PathBuf)> {
+    let data = |args: &DataArgs| {
+        args.data
+            .as_ref()
+            .filter(|p| p.as_os_str() != "-")
+            .map(|p| ("--data", p.clone()))
+    };
+    match command {
+        Command::Train(args) => data(&args.data).into_iter().collect(),
+        Command::Compare(args) => data(&args.data).into_iter().collect(),
+        Command::Predict(args) => vec![
+            ("--model", args.model.clone()),
+            ("--data", args.data.clone()),
+        ],
+        Command::Summarize(args) => args
+            .runs
+            .iter()
+            .map(|p| ("a run file", p.clone()))
+            .collect(),
+        Command::Render(args) => std::iter::once(("--model", args.model.clone()))
+            .chain(args.truth.clone().map(|p| ("--truth", p)))
+            .collect(),
+        Command::Denoise(args) => vec![("--model", args.model.clone())],
+        Command::Gen(_) | Command::Man(_) | Command::Completions(_) => Vec::new(),
     }
 }
 

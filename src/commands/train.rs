@@ -59,15 +59,33 @@ pub fn train_dataset(
     observer: Option<&mut dyn crate::optim::Observer>,
 ) -> Result<Trained> {
     let trainer = Trainer::new(request)
-        .threads(args.threads)
+        .threads(capped_threads("--threads", args.threads))
+        .max_memory(args.max_memory)
         .interrupt(super::interrupt::flag())
         .command(command);
-    let mut trained = match observer {
-        Some(o) => trainer.observer(o).run(dataset)?,
-        None => trainer.run(dataset)?,
+    let trained = match observer {
+        Some(o) => trainer.observer(o).run(dataset),
+        None => trainer.run(dataset),
     };
+    super::interrupt::settled();
+    let mut trained = trained?;
     trained.report.config = cli_config(args, &trained.report.config);
     Ok(trained)
+}
+
+/// `threads` (of flag `flag`; 0 is every core), capped at the machine's cores with a note
+/// on stderr.
+pub fn capped_threads(flag: &str, threads: usize) -> usize {
+    let cores = crate::train::cores();
+    if threads > cores {
+        eprintln!(
+            "note: {flag} {threads} is more than the {cores} core{} of this machine; using {cores}",
+            if cores == 1 { "" } else { "s" }
+        );
+        cores
+    } else {
+        threads
+    }
 }
 
 /// `anmin train`.

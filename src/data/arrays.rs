@@ -107,7 +107,7 @@ impl Dataset {
                     problem: format!(
                         "target too large to train on: squared errors of values like {} \
                          overflow f64; rescale it",
-                        column[row]
+                        crate::numbers::shown(column[row])
                     ),
                 });
             }

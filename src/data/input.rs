@@ -2,9 +2,11 @@
 //! Gzip-compressed input (`data.csv.gz`, or a compressed stream on stdin) is recognized by its
 //! magic bytes and decompressed as it is read; a UTF-8 byte-order mark is dropped.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, Write};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use flate2::read::MultiGzDecoder;
 
@@ -56,7 +58,16 @@ pub(crate) fn text_stream<'a>(raw: impl Read + 'a, gzip: bool) -> io::Result<Box
     let mut raw = raw;
     let magic = head(&mut raw, GZIP_MAGIC.len())?;
     let decoded: Box<dyn Read + 'a> = if gzip && magic == GZIP_MAGIC {
-        Box::new(MultiGzDecoder::new(Cursor::new(magic).chain(raw)))
+        let compressed = Rc::new(Cell::new(0));
+        let counted = Counted {
+            inner: Cursor::new(magic).chain(raw),
+            count: Rc::clone(&compressed),
+        };
+        Box::new(Bounded {
+            inner: MultiGzDecoder::new(counted),
+            compressed,
+            decompressed: 0,
+        })
     } else {
         Box::new(Cursor::new(magic).chain(raw))
     };
@@ -66,6 +77,57 @@ pub(crate) fn text_stream<'a>(raw: impl Read + 'a, gzip: bool) -> io::Result<Box
         start.clear();
     }
     Ok(Box::new(Cursor::new(start).chain(decoded)))
+}
+
+/// A gzip stream may decompress to at most this many times its compressed size (past
+/// [`RATIO_FREE_BYTES`]): CSV text compresses some 3 to 30 times, very repetitive tables a
+/// few hundred; deflate's limit is about 1032 (a "decompression bomb").
+pub const MAX_GZIP_RATIO: u64 = 500;
+/// Decompressed bytes allowed whatever the ratio.
+const RATIO_FREE_BYTES: u64 = 16 << 20;
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Decompressed bytes, failing once they exceed [`MAX_GZIP_RATIO`] times the compressed
+/// bytes read so far.
+struct Bounded<R> {
+    inner: R,
+    compressed: Rc<Cell<u64>>,
+    decompressed: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.decompressed += n as u64;
+        let allowed = self
+            .compressed
+            .get()
+            .saturating_mul(MAX_GZIP_RATIO)
+            .saturating_add(RATIO_FREE_BYTES);
+        if self.decompressed > allowed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "gzip data decompresses to more than {MAX_GZIP_RATIO} times its size \
+                     (a decompression bomb?); decompress it yourself if it is a real table"
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// The bytes of a file, as many times as a parse needs them.

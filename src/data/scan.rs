@@ -15,6 +15,12 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::rc::Rc;
 
+/// The longest line (a header or a row), or record (a quoted field may span lines), a table
+/// may have: 16 MiB, far beyond any real
+/// table's (10,000 columns of 20 characters are 200 kB), small enough that an endless line
+/// (`/dev/zero`, a binary file) fails before it fills the memory.
+pub const MAX_LINE_BYTES: u64 = 16 << 20;
+
 /// What the stream has shown so far. Shared between the reader and the parser that asks it
 /// for line numbers.
 #[derive(Debug)]
@@ -40,6 +46,14 @@ pub(crate) struct ScanState {
     pub first_nul: Option<(u64, u64)>,
     /// Whether any byte other than ASCII white space occurred.
     pub non_blank: bool,
+    /// Bytes on the current line so far.
+    line_bytes: u64,
+    /// The first line, or record (a quoted field may hold line ends), longer than
+    /// [`MAX_LINE_BYTES`].
+    pub too_long: Option<u64>,
+    /// Where the record being parsed starts, once the parser has read one (see
+    /// [`ScanState::record_ends`]).
+    record_start: Option<u64>,
     finished: bool,
 }
 
@@ -57,6 +71,9 @@ impl ScanState {
             not_utf8: None,
             first_nul: None,
             non_blank: false,
+            line_bytes: 0,
+            too_long: None,
+            record_start: None,
             finished: false,
         }))
     }
@@ -74,10 +91,28 @@ impl ScanState {
         self.line_ends.push_back((start, end));
         self.line += 1;
         self.column = 0;
+        self.line_bytes = 0;
+    }
+
+    /// The parser has read a record up to byte `offset`: the next one starts there.
+    pub(crate) fn record_ends(&mut self, offset: u64) {
+        self.record_start = Some(offset);
+    }
+
+    /// Whether reading must stop: a NUL byte (binary content) or a line beyond the limit,
+    /// found before the rest of the stream is buffered.
+    pub(crate) fn stopped(&self) -> bool {
+        self.first_nul.is_some() || self.too_long.is_some()
     }
 
     /// Counts lines, columns, NUL bytes and non-blank bytes.
     fn track(&mut self, bytes: &[u8]) {
+        if let Some(start) = self.record_start {
+            let end = self.offset + bytes.len() as u64;
+            if end.saturating_sub(start) > MAX_LINE_BYTES && self.too_long.is_none() {
+                self.too_long = Some(self.line_of(start));
+            }
+        }
         for &b in bytes {
             let at = self.offset;
             self.offset += 1;
@@ -93,6 +128,10 @@ impl ScanState {
                 b'\n' => self.end_line(at, at + 1),
                 b'\r' => self.pending_cr = true,
                 _ => {
+                    self.line_bytes += 1;
+                    if self.line_bytes > MAX_LINE_BYTES && self.too_long.is_none() {
+                        self.too_long = Some(self.line);
+                    }
                     // Characters are counted at their first byte.
                     self.column += u64::from(b & 0xC0 != 0x80);
                     if b == 0 && self.first_nul.is_none() {
@@ -217,10 +256,23 @@ fn not_utf8() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text")
 }
 
+fn stopped() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "binary content or an endless line",
+    )
+}
+
 impl<R: Read> Read for ScanReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.state.borrow().not_utf8.is_some() {
-            return Err(not_utf8());
+        {
+            let state = self.state.borrow();
+            if state.not_utf8.is_some() {
+                return Err(not_utf8());
+            }
+            if state.stopped() {
+                return Err(stopped());
+            }
         }
         let n = self.inner.read(out)?;
         let mut state = self.state.borrow_mut();
@@ -229,7 +281,11 @@ impl<R: Read> Read for ScanReader<R> {
         } else {
             state.inspect(&out[..n])
         };
-        checked.map(|_| n).map_err(|_| not_utf8())
+        checked.map_err(|_| not_utf8())?;
+        if state.stopped() {
+            return Err(stopped());
+        }
+        Ok(n)
     }
 }
 

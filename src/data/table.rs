@@ -248,6 +248,13 @@ fn parse_stream<'a>(
                 column,
             });
         }
+        if let Some(line) = state.too_long {
+            return Err(DataError::LineTooLong {
+                path: name.into(),
+                line,
+                limit: super::scan::MAX_LINE_BYTES,
+            });
+        }
         if let Some((line, column)) = state.first_nul {
             return Err(DataError::Binary {
                 path: name.into(),
@@ -337,6 +344,7 @@ fn first_pass(
         if !more {
             break;
         }
+        state.borrow_mut().record_ends(reader.position().byte());
         let line = record
             .position()
             .map_or(0, |p| state.borrow_mut().line_of(p.byte()));
@@ -454,6 +462,9 @@ fn csv_error(
     }
 }
 
+/// The most bytes the delimiter is detected from.
+const DETECT_MAX_BYTES: usize = 4 << 20;
+
 /// Records the delimiter is detected from.
 const SAMPLE_RECORDS: usize = 32;
 
@@ -465,15 +476,23 @@ fn detect_delimiter(scan: &mut impl Read) -> io::Result<(u8, Vec<u8>)> {
     loop {
         let wanted = target - prefix.len();
         let got = scan.by_ref().take(wanted as u64).read_to_end(&mut prefix)?;
-        let complete = got < wanted;
+        // A delimiter is decided on at most DETECT_MAX_BYTES (a quote never closed would
+        // otherwise keep the whole stream in the sample).
+        let at_end = got < wanted;
+        let complete = at_end || target >= DETECT_MAX_BYTES;
         // Whole lines only, so that no character is cut.
-        let cut = if complete {
+        let cut = if at_end {
             prefix.len()
         } else {
-            prefix
+            let lines = prefix
                 .iter()
                 .rposition(|&b| b == b'\n' || b == b'\r')
-                .map_or(0, |i| i + 1)
+                .map_or(0, |i| i + 1);
+            if lines == 0 && complete {
+                prefix.len()
+            } else {
+                lines
+            }
         };
         if let Some(d) = delimiter_of(&prefix[..cut], complete) {
             return Ok((d, prefix));

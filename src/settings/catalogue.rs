@@ -190,6 +190,15 @@ pub const THREADS: Setting = Setting::new(
 )
 .python(Python::Own("n_threads"));
 
+pub const MAX_MEMORY: Setting = Setting::new(
+    "max_memory",
+    Owner::Execution,
+    Domain::Real(Interval::POSITIVE),
+    D::Unset("the memory available"),
+    "Bytes of memory a run may use (e.g. 8e9): a run whose estimated need exceeds it is \
+     refused before it starts; by default the machine's available memory",
+);
+
 const fn steps(kind: OptimizerKind, name: &'static str, help: &'static str) -> Setting {
     Setting::new(
         name,
@@ -372,6 +381,7 @@ fn build() -> Vec<Setting> {
         BAG,
         MAX_SECONDS,
         THREADS,
+        MAX_MEMORY,
         // ANMIN, safeguarded by default.
         steps(Anmin, "iters", ITERS_HELP),
         VARIANT,

@@ -529,7 +529,11 @@ fn check_relations(map: &Map<String, Value>) -> Result<(), String> {
         let (b, s) = (map.get(big), map.get(small));
         if let (Some(b), Some(s)) = (b.and_then(Value::as_f64), s.and_then(Value::as_f64)) {
             if b < s {
-                return Err(format!("{big} ({b}) must be at least {small} ({s})"));
+                return Err(format!(
+                    "{big} ({}) must be at least {small} ({})",
+                    crate::numbers::shown(b),
+                    crate::numbers::shown(s)
+                ));
             }
         }
     }

@@ -472,6 +472,7 @@ impl TrainRequest {
 pub struct Trainer<'a> {
     request: &'a ValidRequest,
     threads: usize,
+    max_memory: Option<f64>,
     interrupt: Option<&'a AtomicBool>,
     observer: Option<&'a mut dyn Observer>,
     command: &'static str,
@@ -489,6 +490,7 @@ impl<'a> Trainer<'a> {
         Trainer {
             request,
             threads: 0,
+            max_memory: None,
             interrupt: None,
             observer: None,
             command: "train",
@@ -499,6 +501,12 @@ impl<'a> Trainer<'a> {
     /// depend on it.
     pub fn threads(self, threads: usize) -> Self {
         Trainer { threads, ..self }
+    }
+
+    /// Bytes of memory the run may use; None (the default): the machine's available
+    /// memory. A run whose estimate exceeds it is refused before anything is allocated.
+    pub fn max_memory(self, max_memory: Option<f64>) -> Self {
+        Trainer { max_memory, ..self }
     }
 
     /// Stop after the current step (reason `interrupted`) once `flag` is set.
@@ -531,8 +539,16 @@ impl<'a> Trainer<'a> {
             Some(o) => o,
             None => &mut silent,
         };
-        let par = parallelism(self.threads);
         let spec = request.resolved_optimizer();
+        let shape = crate::limits::RunShape {
+            rows: dataset.x.nrows(),
+            features: dataset.x.ncols(),
+            outputs: dataset.y.ncols(),
+            hidden: request.network.hidden,
+            bag: request.bag.members(dataset.x.nrows()),
+        };
+        crate::limits::check_run(shape, &spec, self.max_memory)?;
+        let par = parallelism(self.threads);
         let limits = request.limits(self.interrupt);
         let val_frac = request.val_frac()?;
         let (prepared, outcome, selection, bagging) = if request.bag.is_ensemble() {
@@ -670,12 +686,18 @@ fn samples(n: usize) -> String {
     }
 }
 
-/// Parallelism for the linear algebra of one run: `threads` 0 means every core.
+/// The cores of this machine (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Parallelism for the linear algebra of one run: `threads` 0 means every core, and more
+/// threads than cores are capped at their number (they would only contend).
 pub fn parallelism(threads: usize) -> Par {
     let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        cores()
     } else {
-        threads
+        threads.min(cores())
     };
     if threads <= 1 {
         Par::Seq

@@ -118,10 +118,20 @@ fn problems_with_the_bytes_come_before_structure() {
             ..
         })
     ));
+    // Reading stops at the first NUL (an endless binary stream is not buffered): the bytes'
+    // first problem is reported.
     assert!(matches!(
         Table::parse("t.csv", b"a,b\n1\n\0\n\xff", None),
+        Err(DataError::Binary {
+            line: 3,
+            column: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Table::parse("t.csv", b"a,b\n1\n\xff\n\0", None),
         Err(DataError::NotUtf8 {
-            line: 4,
+            line: 3,
             column: 1,
             ..
         })
