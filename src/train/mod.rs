@@ -20,10 +20,12 @@
 //! # Ok::<(), anmin::Error>(())
 //! ```
 
+mod preset;
 pub mod report;
 pub mod settings;
 mod valid;
 
+pub use preset::{PREDICTION, Preset};
 pub use valid::ValidRequest;
 
 use std::sync::atomic::AtomicBool;
@@ -150,23 +152,6 @@ enum NumberOrWord {
     Number(f64),
     Word(String),
 }
-
-/// The recommended setting for prediction (`anmin train --auto`, the Python estimators'
-/// defaults): each value applies where the user gives none.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Preset {
-    pub ridge: Ridge,
-    /// ANMIN's steps: with `--ridge auto`, half of them at most per penalty of the path.
-    pub steps: usize,
-    pub bag: bag::Bag,
-}
-
-/// `--auto`.
-pub const PREDICTION: Preset = Preset {
-    ridge: Ridge::Auto,
-    steps: 10,
-    bag: bag::Bag::ByRows,
-};
 
 /// The validation fraction of `--ridge auto` when none is given.
 pub const AUTO_VAL_FRAC: f64 = 0.2;
@@ -324,27 +309,6 @@ impl TrainRequest {
         }
         .with_preset(raw.auto, raw.ridge, raw.bag)
         .resolve()
-    }
-
-    /// The penalty and bag as given; what is not given is the prediction preset's under
-    /// `auto` (and so are the steps of ANMIN), else the plain default (no penalty, one
-    /// network, the optimizer's own steps).
-    pub fn with_preset(self, auto: bool, ridge: Option<Ridge>, bag: Option<usize>) -> Self {
-        let anmin = matches!(
-            self.optimizer.kind(),
-            OptimizerKind::Anmin | OptimizerKind::AnminPlain
-        );
-        TrainRequest {
-            ridge: ridge
-                .or(auto.then_some(PREDICTION.ridge))
-                .unwrap_or_default(),
-            bag: bag
-                .map(bag::Bag::Members)
-                .or(auto.then_some(PREDICTION.bag))
-                .unwrap_or_default(),
-            steps: self.steps.or((auto && anmin).then_some(PREDICTION.steps)),
-            ..self
-        }
     }
 
     /// The validation fraction in effect: as given, or [`AUTO_VAL_FRAC`] under `auto`, which
