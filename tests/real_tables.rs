@@ -427,3 +427,101 @@ fn high_cardinality_text_columns_can_be_frequency_encoded() {
     let total: f64 = shares.iter().map(|v| v.as_f64().unwrap()).sum();
     assert!((total - 1.0).abs() < 1e-12, "{total}");
 }
+
+/// `csv` without its column `name`.
+fn without_column(csv: &str, name: &str) -> String {
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let drop = header.iter().position(|h| *h == name).unwrap();
+    csv.lines()
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let kept: Vec<&str> = cells
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != drop)
+                .map(|(_, c)| *c)
+                .collect();
+            kept.join(",") + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn a_model_input_absent_from_new_rows_is_read_as_missing_and_said() {
+    let dir = scratch();
+    let csv = realistic_csv(240);
+    let data = write(dir.path(), "train.csv", csv.as_bytes());
+    let model = dir.path().join("model.json");
+    anmin()
+        .args([
+            "train",
+            "--quiet",
+            "--hidden",
+            "6",
+            "--iters",
+            "3",
+            "--save-model",
+        ])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .success();
+    // The numeric `age` and the text `city` (which had empty cells in training) are gone.
+    let new = without_column(&without_column(&csv, "age"), "city");
+    let new_path = write(dir.path(), "new.csv", new.as_bytes());
+    let out = anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&new_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    for name in ["age", "city"] {
+        assert!(
+            stderr.contains(&format!(
+                "column \"{name}\", a model input, is not in {}: read as missing on all 240 rows",
+                new_path.display()
+            )),
+            "{stderr}"
+        );
+    }
+    // The same predictions as rows whose cells in those columns are all empty.
+    let emptied: String = csv
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                return format!("{line}\n");
+            }
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells[1] = "";
+            cells[3] = "";
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let emptied_path = write(dir.path(), "emptied.csv", emptied.as_bytes());
+    let reference = anmin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&emptied_path)
+        .output()
+        .unwrap();
+    assert!(reference.status.success());
+    let ours = predictions(&String::from_utf8(out.stdout).unwrap());
+    let theirs = predictions(&String::from_utf8(reference.stdout).unwrap());
+    assert_eq!(ours.len(), 240);
+    assert_eq!(ours, theirs);
+    // Training still requires every column it names.
+    expect_error(
+        anmin()
+            .args(["train", "--quiet", "--features", "age,size"])
+            .arg("--data")
+            .arg(&new_path),
+        2,
+        "age",
+    );
+}

@@ -190,7 +190,7 @@ impl Encoding {
     ) -> Result<(DMatrix<f64>, Vec<EncodeNote>), DataError> {
         let rows: Vec<usize> = (0..table.n_rows()).collect();
         let mut notes = Notes::default();
-        let x = self.encode_rows(table, &rows, &mut notes)?;
+        let x = self.encode_rows(table, &rows, &mut notes, Absent::Missing)?;
         Ok((x, notes.notes))
     }
 
@@ -200,13 +200,20 @@ impl Encoding {
         table: &Table,
         rows: &[usize],
         notes: &mut Notes,
+        absent: Absent,
     ) -> Result<DMatrix<f64>, DataError> {
         let mut x = DMatrix::zeros(rows.len(), self.n_features());
         let mut offset = 0;
         for input in &self.inputs {
-            let col = table
-                .column_index(input.name())
-                .ok_or_else(|| unknown_column(table, input.name(), "model input"))?;
+            let Some(col) = table.column_index(input.name()) else {
+                if absent == Absent::Error {
+                    return Err(unknown_column(table, input.name(), "model input"));
+                }
+                notes.absent(&table.source, input.name(), rows.len());
+                fill_missing(&mut x, offset, input);
+                offset += input.width();
+                continue;
+            };
             for (i, &row) in rows.iter().enumerate() {
                 let at = || CellAt::new(table, row, col, &table.shown(row, col));
                 match input {
@@ -266,6 +273,45 @@ impl Encoding {
             }
         }
         Some(y)
+    }
+}
+
+/// What encoding does with a model input that is not a column of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Absent {
+    /// Training: every input is a column of the table it was chosen from.
+    Error,
+    /// Prediction: read as missing on every row (said in a note).
+    Missing,
+}
+
+/// Every row of `input`'s block (at `offset`) as a missing value: NaN for a number (imputed
+/// later as any missing value), the missing category where training had one, else none.
+fn fill_missing(x: &mut DMatrix<f64>, offset: usize, input: &InputColumn) {
+    for i in 0..x.nrows() {
+        match input {
+            InputColumn::Numeric { .. } => x[(i, offset)] = f64::NAN,
+            InputColumn::Categorical {
+                categories,
+                missing,
+                ..
+            } => {
+                if *missing {
+                    x[(i, offset + categories.len())] = 1.0;
+                }
+            }
+            InputColumn::Frequency {
+                categories,
+                missing,
+                ..
+            } => {
+                x[(i, offset)] = if *missing {
+                    categories.len() as f64
+                } else {
+                    -1.0
+                }
+            }
+        }
     }
 }
 
@@ -358,7 +404,7 @@ impl Dataset {
                 .map(|&c| table.header[c].clone())
                 .collect(),
         };
-        let mut x = encoding.encode_rows(table, &keep, &mut Notes::default())?;
+        let mut x = encoding.encode_rows(table, &keep, &mut Notes::default(), Absent::Error)?;
         let mut keep = keep;
         if choice.drop_missing {
             // Text cells read as missing drop their rows too.

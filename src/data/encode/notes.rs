@@ -18,6 +18,8 @@ pub enum NoteKind {
     UnseenMissing,
     /// A row whose target is missing: dropped (a target cannot be imputed).
     MissingTarget,
+    /// A model input that is not a column of the rows to predict: missing on every row.
+    AbsentColumn,
 }
 
 /// One column's count of one kind of cell, with the first such cell.
@@ -66,6 +68,12 @@ impl fmt::Display for EncodeNote {
                  had there, encoded as none of its categories (first at {at}: \"{value}\")",
                 rows(n)
             ),
+            NoteKind::AbsentColumn => write!(
+                f,
+                "column \"{name}\", a model input, is not in {}: read as missing on all {n} {}",
+                self.path,
+                rows(n)
+            ),
             NoteKind::MissingTarget => write!(
                 f,
                 "dropped {n} {} whose target \"{name}\" is missing (first at {at}: \"{value}\")",
@@ -82,6 +90,19 @@ pub(super) struct Notes {
 }
 
 impl Notes {
+    /// Input `name` is not a column of `path`'s `n` rows.
+    pub(super) fn absent(&mut self, path: &str, name: &str, n: usize) {
+        self.notes.push(EncodeNote {
+            kind: NoteKind::AbsentColumn,
+            path: path.into(),
+            column_name: name.into(),
+            column: 0,
+            line: 0,
+            value: String::new(),
+            count: n,
+        });
+    }
+
     pub(super) fn add(&mut self, kind: NoteKind, at: super::cell_at::CellAt, name: &str) {
         if let Some(note) = self
             .notes
