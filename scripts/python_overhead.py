@@ -44,7 +44,8 @@ for name in df.columns[:-1]:
 X = np.asfortranarray(pd.concat(columns, axis=1).to_numpy(dtype=np.float64))
 y = df[df.columns[-1]].to_numpy(dtype=np.float64)
 del df, columns
-est = ANMINRegressor(hidden=hidden, max_iter=iters, optimizer=optimizer, n_threads=1)
+est = ANMINRegressor(hidden=hidden, max_iter=iters, optimizer=optimizer, n_threads=1,
+                     auto=False)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 est.fit(X, y)
@@ -89,7 +90,7 @@ rows, features, hidden, repeats = (int(a) for a in sys.argv[1:5])
 rng = np.random.default_rng(0)
 X = rng.normal(size=(rows, features))
 y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
-est = ANMINRegressor(hidden=hidden, max_iter=2, n_threads=1).fit(X[:4000], y[:4000])
+est = ANMINRegressor(hidden=hidden, max_iter=2, n_threads=1, auto=False).fit(X[:4000], y[:4000])
 native = est._native_model
 
 def best(f):
