@@ -72,6 +72,13 @@ for _s in SETTINGS:
 _OWN = {s["python_name"]: s["name"] for s in SETTINGS if s["python"] == "own"}
 
 
+def _owned(values: dict, owner: str) -> dict:
+    """The values of the Python parameters whose settings belong to `owner` (the network,
+    the preprocessing), as the request's object of that name."""
+    return {s["name"]: values[s["name"]] for s in SETTINGS
+            if s["owner"] == owner and s["python"] == "param"}
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -303,10 +310,8 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
                 "val_frac": values.get("val_frac"),
                 "clip": values["clip"],
             },
-            "network": {"hidden": values["hidden"], "alpha": values["alpha"],
-                        "init": values["init"]},
-            "preprocess": {name: values[name]
-                           for name in ("scaling", "one_hot_integers", "one_hot_few")},
+            "network": _owned(values, "network"),
+            "preprocess": _owned(values, "preprocess"),
             "optimizer": optimizer,
             "settings": settings,
             "auto": values["auto"],
