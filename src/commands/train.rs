@@ -250,7 +250,10 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
     };
     out.push_str(&row("initial", &report.history[0]));
     out.push_str(&row("final", &report.final_entry));
-    out.push_str(&row("best", &report.best));
+    // A bag's history adds members: the best partial ensemble by training MSE is no model.
+    if report.bagging.is_none() {
+        out.push_str(&row("best", &report.best));
+    }
     // What the words in place of numbers mean.
     let reasons: BTreeSet<Undefined> = report.undefined_metrics.values().copied().collect();
     let notes: Vec<&str> = reasons
