@@ -119,20 +119,19 @@ fn train(
 /// settings; returns (model file text, run JSON). The GIL is released while a worker thread
 /// trains; Ctrl-C stops it after the current step and raises KeyboardInterrupt.
 #[pyfunction]
-#[pyo3(signature = (x, y, feature_names, target_names, request_json, n_threads, max_memory=None))]
-// Python's positional arguments, one per thing the estimator passes.
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (x, y, names, request_json, n_threads, max_memory=None))]
 fn fit(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
     y: PyReadonlyArray2<'_, f64>,
-    feature_names: Vec<String>,
-    target_names: Vec<String>,
+    // The feature names and the target names.
+    names: (Vec<String>, Vec<String>),
     request_json: &str,
     n_threads: usize,
     max_memory: Option<f64>,
 ) -> PyResult<(String, String)> {
     let request = TrainRequest::from_json(request_json).map_err(value_error)?;
+    let (feature_names, target_names) = names;
     let dataset = dataset(&x, &y, &feature_names, &target_names)?;
     drop((x, y));
     // This fit's own flag: concurrent fits (threads of one process) stop independently.

@@ -377,9 +377,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         _unique(feature_names, "feature")
         _unique(target_names, "target")
         model_json, report_json = _native.fit(
-            X, np.asarray(y2, dtype=np.float64), [str(f) for f in feature_names],
-            [str(t) for t in target_names], json.dumps(request), int(self.n_threads),
-            self._max_memory())
+            X, np.asarray(y2, dtype=np.float64),
+            ([str(f) for f in feature_names], [str(t) for t in target_names]),
+            json.dumps(request), int(self.n_threads), self._max_memory())
         self._set_fitted(model_json, json.loads(report_json), y_1d)
         return self
 

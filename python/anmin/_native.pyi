@@ -1,6 +1,6 @@
 """Type stubs of the native module (src/python.rs)."""
 
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -10,10 +10,10 @@ __version__: str
 def fit(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
-    feature_names: Sequence[str],
-    target_names: Sequence[str],
+    names: Tuple[Sequence[str], Sequence[str]],
     request_json: str,
     n_threads: int,
+    max_memory: Optional[float] = None,
 ) -> Tuple[str, str]:
     """Trains as `anmin train --test-frac 0` does; returns (model JSON, run JSON)."""
 
