@@ -285,8 +285,9 @@ enum Absent {
     Missing,
 }
 
-/// Every row of `input`'s block (at `offset`) as a missing value: NaN for a number (imputed
-/// later as any missing value), the missing category where training had one, else none.
+/// Every row of `input`'s block (at `offset`) as a missing value, encoded as the rows'
+/// missing cells are: NaN for a number (imputed later as any missing value), the missing
+/// category where training had one, else none.
 fn fill_missing(x: &mut DMatrix<f64>, offset: usize, input: &InputColumn) {
     for i in 0..x.nrows() {
         match input {
@@ -296,22 +297,26 @@ fn fill_missing(x: &mut DMatrix<f64>, offset: usize, input: &InputColumn) {
                 missing,
                 ..
             } => {
-                if *missing {
-                    x[(i, offset + categories.len())] = 1.0;
+                if let Ok(k) = missing_index(categories, *missing) {
+                    x[(i, offset + k)] = 1.0;
                 }
             }
             InputColumn::Frequency {
                 categories,
                 missing,
                 ..
-            } => {
-                x[(i, offset)] = if *missing {
-                    categories.len() as f64
-                } else {
-                    -1.0
-                }
-            }
+            } => x[(i, offset)] = missing_index(categories, *missing).map_or(-1.0, |k| k as f64),
         }
+    }
+}
+
+/// The index of a missing value among `categories`: the one after the last, when training
+/// had missing values (`missing`), else none.
+fn missing_index(categories: &[String], missing: bool) -> Result<usize, NoteKind> {
+    if missing {
+        Ok(categories.len())
+    } else {
+        Err(NoteKind::UnseenMissing)
     }
 }
 
@@ -324,11 +329,7 @@ fn category_index(
     missing: bool,
 ) -> Result<usize, NoteKind> {
     if table.is_missing(row, col) {
-        return if missing {
-            Ok(categories.len())
-        } else {
-            Err(NoteKind::UnseenMissing)
-        };
+        return missing_index(categories, missing);
     }
     let cell = table
         .text(row, col)
