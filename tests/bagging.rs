@@ -6,25 +6,11 @@ use serde_json::Value;
 
 mod common;
 
-use common::{anmin, read_json, scratch, write};
+use common::{anmin, planted, predictions, read_json, scratch, write};
 
-/// A planted two-input problem as CSV text, numbers printed exactly.
+/// The planted problem's CSV text.
 fn planted_csv(n: usize) -> String {
-    let mut csv = String::from("a,b,target\n");
-    for i in 0..n {
-        let a = (i as f64 * 0.731).sin() * 3.0;
-        let b = (i as f64 * 0.277).cos() + i as f64 / n as f64;
-        let t = (a - b).max(0.0) * 2.0 - (0.5 * a + b).max(0.0) + 0.1 * (7.0 * a).sin();
-        csv.push_str(&format!("{a:?},{b:?},{t:?}\n"));
-    }
-    csv
-}
-
-fn targets(csv: &str) -> Vec<f64> {
-    csv.lines()
-        .skip(1)
-        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
-        .collect()
+    planted(n).2
 }
 
 fn column(report: &Value, key: &str) -> Vec<usize> {
@@ -39,7 +25,7 @@ fn column(report: &Value, key: &str) -> Vec<usize> {
 #[test]
 fn a_bagged_run_reports_its_members_and_its_model_predicts_its_test_mse() {
     let dir = scratch();
-    let csv = planted_csv(200);
+    let (_, y, csv) = planted(200);
     let data = write(dir.path(), "planted.csv", csv.as_bytes());
     let (out, model) = (dir.path().join("run.json"), dir.path().join("model.json"));
     anmin()
@@ -94,13 +80,7 @@ fn a_bagged_run_reports_its_members_and_its_model_predicts_its_test_mse() {
         .output()
         .unwrap();
     assert!(predicted.status.success());
-    let predictions: Vec<f64> = String::from_utf8(predicted.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.parse().unwrap())
-        .collect();
-    let y = targets(&csv);
+    let predictions = predictions(&String::from_utf8(predicted.stdout).unwrap());
     let test = column(&report, "test_rows");
     let mse = test
         .iter()

@@ -397,22 +397,26 @@ fn compare_takes_a_lock_on_its_output_and_takes_over_a_stale_one() {
         assert!(start.elapsed() < Duration::from_secs(10), "no lock file");
         std::thread::sleep(Duration::from_millis(10));
     }
+    // The same comparison again, resumed.
+    let again = || {
+        anmin()
+            .args([
+                "compare",
+                "--quiet",
+                "--optimizers",
+                "adam",
+                "--epochs",
+                "1",
+            ])
+            .args(["--hidden", "4", "--splits", "2", "--resume", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
     // ...so a second one on the same output fails at once, naming it.
-    let second = anmin()
-        .args([
-            "compare",
-            "--quiet",
-            "--optimizers",
-            "adam",
-            "--epochs",
-            "1",
-        ])
-        .args(["--hidden", "4", "--splits", "2", "--resume", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let second = again();
     assert_eq!(second.status.code(), Some(2));
     let err = stderr_of(&second);
     assert!(
@@ -423,21 +427,7 @@ fn compare_takes_a_lock_on_its_output_and_takes_over_a_stale_one() {
     first.kill().unwrap();
     first.wait().unwrap();
     assert!(lock.exists());
-    let third = anmin()
-        .args([
-            "compare",
-            "--quiet",
-            "--optimizers",
-            "adam",
-            "--epochs",
-            "1",
-        ])
-        .args(["--hidden", "4", "--splits", "2", "--resume", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let third = again();
     assert!(third.status.success(), "{}", stderr_of(&third));
     assert!(stderr_of(&third).contains("no longer exists; taking it over"));
     assert!(!lock.exists(), "removed at the end");

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{anmin, expect_error, read_json, scratch, stdout_of, write};
+use common::{anmin, expect_error, predictions, read_json, scratch, stdout_of, write};
 
 /// A generated table (not from any real data set) as a user brings it: an ID-like integer
 /// column `store` (6 values, the strongest signal), a text column `city` with empty cells, a
@@ -36,14 +36,6 @@ fn realistic_csv(rows: usize) -> String {
         s.push_str(&format!("{store},{city},{size},{age},{grade},{sales}\n"));
     }
     s
-}
-
-fn predictions(stdout: &str) -> Vec<f64> {
-    stdout
-        .lines()
-        .skip(1)
-        .map(|l| l.parse().expect("a number"))
-        .collect()
 }
 
 #[test]

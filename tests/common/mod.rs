@@ -130,3 +130,29 @@ pub fn timeless_aggregates(report: &Value) -> Value {
     }
     aggregates
 }
+
+/// A planted two-input problem, row-major, with its CSV text (numbers printed exactly).
+pub fn planted(n: usize) -> (Vec<f64>, Vec<f64>, String) {
+    let mut x = Vec::with_capacity(2 * n);
+    let mut y = Vec::with_capacity(n);
+    let mut csv = String::from("a,b,target\n");
+    for i in 0..n {
+        let a = (i as f64 * 0.731).sin() * 3.0;
+        let b = (i as f64 * 0.277).cos() + i as f64 / n as f64;
+        let t = (a - b).max(0.0) * 2.0 - (0.5 * a + b).max(0.0) + 0.1 * (7.0 * a).sin();
+        x.extend([a, b]);
+        y.push(t);
+        // `{:?}` prints the shortest text that parses back to the same f64.
+        csv.push_str(&format!("{a:?},{b:?},{t:?}\n"));
+    }
+    (x, y, csv)
+}
+
+/// The predictions `anmin predict` writes on stdout (a header, then one number per row).
+pub fn predictions(stdout: &str) -> Vec<f64> {
+    stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.parse().expect("a number"))
+        .collect()
+}
