@@ -517,28 +517,18 @@ def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
 
 
 def _from_model_json(text: str) -> ANMINRegressor:
-    # The library validates the whole file (shapes, names, the training record): a bad
-    # file is a ValueError naming the problem.
+    # The library validates the whole file (shapes, names, the training record: an object
+    # or absent, `seed` a whole number up to 2**64 - 1, `bag` dividing the hidden units): a
+    # bad file is a ValueError naming the problem, so what is read below is sound.
     native = _native.Model(text)
-    try:
-        model = json.loads(text)
-        training = model.get("training") or {}
-        if not isinstance(training, dict):
-            training = {}
-        hidden = len(model["hidden_weights"])
-        alpha = model["alpha"]
-        # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
-        bag = training.get("bag", 1)
-        seed = training.get("seed")
-    except (KeyError, TypeError, AttributeError, ValueError) as e:
-        raise ValueError(f"not a usable anmin model file: {e!r}") from None
-    if not _is_int(bag) or bag < 1 or hidden % bag:
-        raise ValueError("model: training.bag must be a whole number that divides the "
-                         "hidden units")
-    est = ANMINRegressor(hidden=hidden // bag, alpha=alpha, bag=bag)
-    # A seed the estimator can be refit with: a whole number from 0 to 2**64 - 1.
-    if _is_int(seed) and 0 <= seed < 2**64:
-        est.random_state = int(seed)
+    model = json.loads(text)
+    training = model.get("training") or {}
+    # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
+    bag = training.get("bag", 1)
+    est = ANMINRegressor(hidden=len(model["hidden_weights"]) // bag, alpha=model["alpha"],
+                         bag=bag)
+    if training.get("seed") is not None:
+        est.random_state = training["seed"]
     names = native.features
     est.n_features_in_ = len(names)
     if names != [f"x{j}" for j in range(len(names))]:
