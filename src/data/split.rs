@@ -19,6 +19,16 @@ pub fn random_split(n: usize, test_frac: f64, seed: u64) -> Result<Split, String
     random_split_stream(n, test_frac, seed, Stream::Split)
 }
 
+/// The rows of `n` that a fraction `frac` holds out: round(n · frac), at least one when
+/// `frac` > 0.
+pub fn held_out_rows(n: usize, frac: f64) -> usize {
+    if frac > 0.0 {
+        ((n as f64 * frac).round() as usize).max(1)
+    } else {
+        0
+    }
+}
+
 /// [`random_split`] drawing from another of the seed's streams.
 pub fn random_split_stream(
     n: usize,
@@ -26,11 +36,7 @@ pub fn random_split_stream(
     seed: u64,
     stream: Stream,
 ) -> Result<Split, String> {
-    let n_test = if test_frac > 0.0 {
-        ((n as f64 * test_frac).round() as usize).max(1)
-    } else {
-        0
-    };
+    let n_test = held_out_rows(n, test_frac);
     if n_test >= n {
         return Err(format!(
             "{n} usable row(s) cannot be split into a non-empty training set and a held-out \

@@ -504,13 +504,17 @@ impl<'a> Trainer<'a> {
             None => &mut silent,
         };
         let spec = request.resolved_optimizer();
-        let shape = crate::limits::RunShape {
-            rows: dataset.x.nrows(),
-            features: dataset.x.ncols(),
-            outputs: dataset.y.ncols(),
-            hidden: request.network.hidden,
-            bag: request.bag.members(dataset.x.nrows()),
-        };
+        let shape =
+            crate::limits::RunShape {
+                rows: dataset.x.nrows(),
+                features: dataset.x.ncols(),
+                outputs: dataset.y.ncols(),
+                hidden: request.network.hidden,
+                // The members the bag rule gives for the training rows the split will leave.
+                bag: request.bag.members(dataset.x.nrows().saturating_sub(
+                    data::split::held_out_rows(dataset.x.nrows(), request.split.test_frac),
+                )),
+            };
         crate::limits::check_run(shape, &spec, self.max_memory)?;
         let par = parallelism(self.threads);
         let limits = request.limits(self.interrupt);
