@@ -154,6 +154,32 @@ pub struct BagReport {
     /// Mean of the members' validation MSEs: a cross-validated estimate of one member's
     /// test MSE.
     pub cv_mse: Option<f64>,
+    /// How the preprocessing was chosen (`--scaling auto`), else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<Screening>,
+}
+
+/// A choice between preprocessings by the bag's first members: each candidate trains them
+/// on the same folds from the same random networks, and the lowest sum of their validation
+/// MSEs continues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Screening {
+    /// Members each candidate trained before the choice.
+    pub members: usize,
+    pub candidates: Vec<Candidate>,
+    /// The candidate kept (its name).
+    pub chosen: String,
+}
+
+/// One candidate of a [`Screening`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// What it is (for scaling: `standard` or `robust`).
+    pub name: String,
+    /// Its screened members' validation MSEs.
+    pub val_mse: Vec<f64>,
+    /// Seconds its screened members took.
+    pub seconds: f64,
 }
 
 /// How each member is trained: with a penalty path (`--ridge auto`) or with the request's
@@ -166,6 +192,7 @@ pub enum Fit<'a> {
 
 /// What a bag does with the training rows: its folds (of [`folds`]), how each member trains,
 /// and the seed of the members' row draws.
+#[derive(Clone, Copy)]
 pub struct Plan<'a> {
     pub folds: &'a [Vec<usize>],
     pub fit: Fit<'a>,
@@ -182,87 +209,167 @@ pub fn bag(
     plan: Plan<'_>,
     observer: &mut dyn Observer,
 ) -> (RunOutcome, BagReport) {
-    let Plan { folds, fit, seed } = plan;
-    let started = Instant::now();
-    let train = all.train;
-    let mut members: Vec<Network> = Vec::new();
-    let mut reports: Vec<Member> = Vec::new();
-    let mut elapsed = Duration::ZERO;
-    let mut stop_reason = StopReason::MaxIters;
-    let mut solver = Vec::new();
-
-    // Entry 0: the first member's random network with its output layer fitted on all rows.
-    let initial = optim::initial_network(nets[0].clone(), train, run.par);
-    elapsed += started.elapsed();
-    let first = optim::entry_of(&initial, all, 0, elapsed);
-    observer.on_entry(&first);
-    let mut history = vec![first];
-    let mut networks = vec![initial];
-
-    let mut draws = seeded(seed, Stream::MemberRows);
-    for (fold, net) in folds.iter().zip(nets) {
-        if let Some(reason) = stopped(&run.limits, elapsed) {
-            stop_reason = reason;
+    let first = nets.first().expect("a bag has at least one member").clone();
+    let mut ensemble = Ensemble::start(run, first, all, plan, observer);
+    for net in nets {
+        if !ensemble.add(net, observer) {
             break;
         }
-        let member_started = Instant::now();
-        let (fit_rows, val) = held_out(train, fold, &mut draws);
-        let remaining = run
-            .limits
-            .max_seconds
-            .map(|s| (s - elapsed.as_secs_f64()).max(0.0));
-        let limits = Limits {
-            max_seconds: remaining,
-            ..run.limits
+    }
+    ensemble.finish()
+}
+
+/// A bag being trained, one member at a time: [`bag`] adds every member in turn; a screening
+/// of preprocessings ([`crate::train`]) adds the first few members to one ensemble per
+/// candidate and continues the best.
+pub struct Ensemble<'a> {
+    run: Run<'a>,
+    all: Sets<'a>,
+    plan: Plan<'a>,
+    /// The members' row draws (the same for every candidate of one seed).
+    draws: crate::rng::Rng,
+    /// Training time so far (the history's clock).
+    elapsed: Duration,
+    members: Vec<Network>,
+    reports: Vec<Member>,
+    solver: Vec<serde_json::Value>,
+    history: Vec<crate::history::HistoryEntry>,
+    networks: Vec<Network>,
+    stop_reason: StopReason,
+}
+
+impl<'a> Ensemble<'a> {
+    /// The bag before its first member: entry 0 is `first`'s random network (the first
+    /// member's) with its output layer fitted on all training rows.
+    pub fn start(
+        run: &Run<'a>,
+        first: Network,
+        all: Sets<'a>,
+        plan: Plan<'a>,
+        observer: &mut dyn Observer,
+    ) -> Ensemble<'a> {
+        let started = Instant::now();
+        let initial = optim::initial_network(first, all.train, run.par);
+        let elapsed = started.elapsed();
+        let entry = optim::entry_of(&initial, all, 0, elapsed);
+        observer.on_entry(&entry);
+        Ensemble {
+            run: *run,
+            all,
+            draws: seeded(plan.seed, Stream::MemberRows),
+            plan,
+            elapsed,
+            members: Vec::new(),
+            reports: Vec::new(),
+            solver: Vec::new(),
+            history: vec![entry],
+            networks: vec![initial],
+            stop_reason: StopReason::MaxIters,
+        }
+    }
+
+    /// Trains the next member (on the next fold) from `net`; false when the bag stops
+    /// instead (every fold has its member, an interruption, time is up).
+    pub fn add(&mut self, net: Network, observer: &mut dyn Observer) -> bool {
+        let Some(fold) = self.plan.folds.get(self.members.len()) else {
+            return false;
         };
-        let member_run = Run { limits, ..*run };
+        let limits = self.run.limits;
+        if let Some(reason) = stopped(&limits, self.elapsed) {
+            self.stop_reason = reason;
+            return false;
+        }
+        let member_started = Instant::now();
+        let (fit_rows, val) = held_out(self.all.train, fold, &mut self.draws);
+        let remaining = limits
+            .max_seconds
+            .map(|s| (s - self.elapsed.as_secs_f64()).max(0.0));
+        let member_run = Run {
+            limits: Limits {
+                max_seconds: remaining,
+                ..limits
+            },
+            ..self.run
+        };
         let narrowed;
-        let member_fit = match fit {
+        let member_fit = match self.plan.fit {
             Fit::Path(path) => {
-                narrowed = narrow(path, &reports);
+                narrowed = narrow(path, &self.reports);
                 Fit::Path(&narrowed)
             }
             Fit::Fixed { lambda } => Fit::Fixed { lambda },
         };
         let (network, report, member_solver, reason) =
             train_member(&member_run, net, (&fit_rows, &val), &member_fit);
-        elapsed += member_started.elapsed();
-        members.push(network);
-        reports.push(Member {
+        self.elapsed += member_started.elapsed();
+        self.members.push(network);
+        self.reports.push(Member {
             seconds: member_started.elapsed().as_secs_f64(),
             ..report
         });
-        solver.push(member_solver);
+        self.solver.push(member_solver);
         // Measuring the ensemble is reporting, not training: `elapsed` leaves it out.
-        let ensemble = average(&members);
-        let entry = optim::entry_of(&ensemble, all, members.len(), elapsed);
+        let ensemble = average(&self.members);
+        let entry = optim::entry_of(&ensemble, self.all, self.members.len(), self.elapsed);
         observer.on_entry(&entry);
-        history.push(entry);
-        networks.push(ensemble);
+        self.history.push(entry);
+        self.networks.push(ensemble);
         if matches!(reason, StopReason::Interrupted | StopReason::MaxSeconds) {
-            stop_reason = reason;
-            break;
+            self.stop_reason = reason;
+            return false;
+        }
+        true
+    }
+
+    /// The members' validation MSEs so far, in fold order.
+    pub fn val_mses(&self) -> Vec<f64> {
+        self.reports
+            .iter()
+            .map(|m| m.val_mse.unwrap_or(f64::INFINITY))
+            .collect()
+    }
+
+    /// Adds `time` spent on this bag's behalf elsewhere (the candidates a screening
+    /// dropped) to its clock, from the next member on.
+    pub fn charge(&mut self, time: Duration) {
+        self.elapsed += time;
+    }
+
+    /// The training time so far.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Hands the history so far to `observer` (for a bag trained silently until now).
+    pub fn replay(&self, observer: &mut dyn Observer) {
+        for entry in &self.history {
+            observer.on_entry(entry);
         }
     }
-    let cv: Vec<f64> = reports.iter().filter_map(|m| m.val_mse).collect();
-    let report = BagReport {
-        folds: folds.len(),
-        path: match fit {
-            Fit::Path(p) => Some(p.clone()),
-            Fit::Fixed { .. } => None,
-        },
-        members: reports,
-        cv_mse: (!cv.is_empty() && cv.len() == members.len())
-            .then(|| cv.iter().sum::<f64>() / cv.len() as f64),
-    };
-    let outcome = optim::finished(optim::Finished {
-        history,
-        networks,
-        stop_reason,
-        solver: serde_json::Value::Array(solver),
-        sets: all,
-    });
-    (outcome, report)
+
+    /// The ensemble's outcome on the sets and the bag's report.
+    pub fn finish(self) -> (RunOutcome, BagReport) {
+        let cv: Vec<f64> = self.reports.iter().filter_map(|m| m.val_mse).collect();
+        let report = BagReport {
+            folds: self.plan.folds.len(),
+            path: match self.plan.fit {
+                Fit::Path(p) => Some(p.clone()),
+                Fit::Fixed { .. } => None,
+            },
+            cv_mse: (!cv.is_empty() && cv.len() == self.members.len())
+                .then(|| cv.iter().sum::<f64>() / cv.len() as f64),
+            members: self.reports,
+            screening: None,
+        };
+        let outcome = optim::finished(optim::Finished {
+            history: self.history,
+            networks: self.networks,
+            stop_reason: self.stop_reason,
+            solver: serde_json::Value::Array(self.solver),
+            sets: self.all,
+        });
+        (outcome, report)
+    }
 }
 
 /// Members after the first walk the path from this many stages above the median of the

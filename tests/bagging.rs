@@ -116,7 +116,16 @@ fn auto_is_ridge_auto_ten_or_five_members_and_ten_iterations_each_overridable() 
     let spelled = train(
         &small,
         "spelled.json",
-        &["--ridge", "auto", "--bag", "10", "--iters", "10"],
+        &[
+            "--ridge",
+            "auto",
+            "--bag",
+            "10",
+            "--iters",
+            "10",
+            "--scaling",
+            "auto",
+        ],
     );
     assert_eq!(auto, spelled);
     assert_eq!(auto.as_array().unwrap().len(), 10 * 4);
@@ -135,10 +144,117 @@ fn auto_is_ridge_auto_ten_or_five_members_and_ten_iterations_each_overridable() 
     let spelled = train(
         &large,
         "large2.json",
-        &["--ridge", "auto", "--bag", "5", "--iters", "2"],
+        &[
+            "--ridge",
+            "auto",
+            "--bag",
+            "5",
+            "--iters",
+            "2",
+            "--scaling",
+            "auto",
+        ],
     );
     assert_eq!(auto, spelled);
     assert_eq!(auto.as_array().unwrap().len(), 5 * 4);
+}
+
+#[test]
+fn scaling_auto_keeps_the_candidate_its_first_members_validate_better() {
+    let dir = scratch();
+    // Heavy-tailed inputs, where the two scalings differ.
+    let (_, _, csv) = planted(160);
+    let mut lines = csv.lines();
+    let mut text = format!("{}\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let mut cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+        cells[0] = cells[0].powi(3) * if i % 7 == 0 { 20.0 } else { 1.0 };
+        let cells: Vec<String> = cells.iter().map(f64::to_string).collect();
+        text.push_str(&format!("{}\n", cells.join(",")));
+    }
+    let data = write(dir.path(), "tails.csv", text.as_bytes());
+    let base = ["--quiet", "--hidden", "5", "--iters", "6", "--seed", "4"];
+    let run = |scaling: &str, bag: &str| {
+        let mut flags = base.to_vec();
+        flags.extend(["--auto", "--bag", bag, "--scaling", scaling]);
+        common::run_json(dir.path(), &data, &flags)
+    };
+    for bag in ["10", "5", "3"] {
+        let auto = run("auto", bag);
+        let screening = &auto["bagging"]["screening"];
+        let screened = screening["members"].as_u64().unwrap() as usize;
+        assert_eq!(screened, (bag.parse::<usize>().unwrap() / 5).max(1));
+        let candidates = screening["candidates"].as_array().unwrap();
+        let names: Vec<&str> = candidates
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["standard", "robust"]);
+        let sums: Vec<f64> = candidates
+            .iter()
+            .map(|c| {
+                let v = c["val_mse"].as_array().unwrap();
+                assert_eq!(v.len(), screened);
+                v.iter().map(|x| x.as_f64().unwrap()).sum()
+            })
+            .collect();
+        let chosen = screening["chosen"].as_str().unwrap();
+        assert_eq!(
+            chosen,
+            if sums[1] < sums[0] {
+                "robust"
+            } else {
+                "standard"
+            }
+        );
+        // Each candidate's screened members are the first members of its own bag, and the
+        // chosen candidate's bag is the whole run: same members, same predictions.
+        for (name, candidate) in names.iter().zip(candidates) {
+            let alone = run(name, bag);
+            let first: Vec<&Value> = alone["bagging"]["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .take(screened)
+                .map(|m| &m["val_mse"])
+                .collect();
+            assert_eq!(
+                first,
+                candidate["val_mse"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .collect::<Vec<_>>()
+            );
+            if *name == chosen {
+                assert_eq!(alone["final"]["test_mse"], auto["final"]["test_mse"]);
+                let timeless = |run: &Value| {
+                    let mut members = run["bagging"]["members"].clone();
+                    for m in members.as_array_mut().unwrap() {
+                        m.as_object_mut().unwrap().remove("seconds");
+                    }
+                    members
+                };
+                assert_eq!(timeless(&alone), timeless(&auto));
+            }
+        }
+        // The run's time counts every candidate's screened members.
+        let screened_s: f64 = candidates
+            .iter()
+            .map(|c| c["seconds"].as_f64().unwrap())
+            .sum();
+        assert!(auto["final"]["time_s"].as_f64().unwrap() >= screened_s - 1e-9);
+    }
+    // One network: standard.
+    let flags = |scaling: &'static str| {
+        let mut f = base.to_vec();
+        f.extend(["--ridge", "auto", "--scaling", scaling]);
+        f
+    };
+    let auto = common::run_json(dir.path(), &data, &flags("auto"));
+    let standard = common::run_json(dir.path(), &data, &flags("standard"));
+    assert_eq!(auto["final"]["test_mse"], standard["final"]["test_mse"]);
+    assert!(auto.get("bagging").is_none_or(Value::is_null));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::optim::anmin::{ASolver, Variant};
 use crate::optim::baselines::lm::Damping;
 use crate::settings::catalogue::{
     ALPHA, AUTO, CLIP, GEN_FEATURES, GEN_HIDDEN, GEN_ROWS, HIDDEN, JOBS, MAX_MEMORY, MAX_SECONDS,
-    SCALING, SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
+    SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
 };
 use crate::settings::flag_help;
 pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
@@ -110,10 +110,9 @@ pub struct DataArgs {
           value_parser = setting::<usize>("max_one_hot"))]
     #[serde(skip_serializing_if = "is_zero")]
     pub max_one_hot: usize,
-    #[arg(long, help = flag_help("scaling"), default_value = SCALING.default.word(),
-          value_parser = choice::<Scaling>())]
-    #[serde(skip_serializing_if = "is_standard")]
-    pub scaling: Scaling,
+    #[arg(long, help = flag_help("scaling"), value_parser = choice::<Scaling>())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<Scaling>,
     #[arg(long, help = flag_help("one_hot_integers"), value_name = "N", default_value_t = 0,
           value_parser = setting::<usize>("one_hot_integers"))]
     #[serde(skip_serializing_if = "is_zero")]
@@ -128,15 +127,12 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-fn is_standard(s: &Scaling) -> bool {
-    *s == Scaling::Standard
-}
-
 impl DataArgs {
-    /// The preprocessing settings the flags give.
+    /// The preprocessing settings the flags give (the scaling given or standard; `--auto`
+    /// fills in its own where none is given, see [`crate::train::Given`]).
     pub fn preprocess(&self) -> PreprocessSettings {
         PreprocessSettings {
-            scaling: self.scaling,
+            scaling: self.scaling.unwrap_or_default(),
             one_hot_integers: self.one_hot_integers,
             one_hot_few: self.one_hot_few,
         }

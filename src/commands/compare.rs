@@ -55,9 +55,12 @@ fn plans(args: &CompareArgs, kinds: &[OptimizerKind]) -> Result<Vec<Plan>> {
     kinds
         .iter()
         .map(|&kind| {
-            let request =
-                optimizer_flags::request(kind, (&flags, &args.optim), (&split, &args.net))?
-                    .resolve()?;
+            let request = optimizer_flags::request(
+                kind,
+                (&flags, &args.optim),
+                (&split, &args.net, &args.data),
+            )?
+            .resolve()?;
             // The keys `anmin train --optimizer kind` records besides the run's settings.
             let mut config = match serde_json::to_value(&args.data).expect("flags serialize") {
                 Value::Object(map) => map,

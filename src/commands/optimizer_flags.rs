@@ -6,11 +6,11 @@
 use serde_json::{Map, Value};
 
 use crate::choice::Choice;
-use crate::cli::{NetArgs, OptimArgs, SplitArgs};
+use crate::cli::{DataArgs, NetArgs, OptimArgs, SplitArgs};
 use crate::error::{Error, Result};
 use crate::optim::OptimizerKind;
 use crate::settings;
-use crate::train::{NetworkSettings, SplitSettings, TrainRequest};
+use crate::train::{Given, NetworkSettings, SplitSettings, TrainRequest};
 
 /// The optimizer flags of one command line, by setting name (`a_solver` for `--a-solver`),
 /// read once.
@@ -87,7 +87,7 @@ pub fn kind_names(kinds: &[OptimizerKind]) -> String {
 pub fn request(
     kind: OptimizerKind,
     (flags, args): (&GivenFlags, &OptimArgs),
-    (split, net): (&SplitArgs, &NetArgs),
+    (split, net, data): (&SplitArgs, &NetArgs, &DataArgs),
 ) -> Result<TrainRequest> {
     Ok(TrainRequest {
         split: SplitSettings {
@@ -102,9 +102,17 @@ pub fn request(
             init: net.init.unwrap_or_default(),
         },
         max_seconds: args.max_seconds,
+        preprocess: data.preprocess(),
         ..TrainRequest::with_settings(kind, &flags.settings_of(kind))?
     }
-    .with_preset(args.auto, args.ridge, args.bag))
+    .with_preset(
+        args.auto,
+        Given {
+            ridge: args.ridge,
+            bag: args.bag,
+            scaling: data.scaling,
+        },
+    ))
 }
 
 #[cfg(test)]

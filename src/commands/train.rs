@@ -23,11 +23,10 @@ pub fn request(args: &TrainArgs) -> Result<ValidRequest> {
     let request = optimizer_flags::request(
         args.optimizer,
         (&flags, &args.optim),
-        (&args.split, &args.net),
+        (&args.split, &args.net, &args.data),
     )?;
     TrainRequest {
         record_split: args.record_split,
-        preprocess: args.data.preprocess(),
         ..request
     }
     .resolve()
@@ -219,6 +218,24 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
             lambdas.join(" "),
             bag.cv_mse.map_or_else(|| "-".into(), |v| format!("{v:.6}")),
         ));
+        if let Some(screening) = &bag.screening {
+            let scores: Vec<String> = screening
+                .candidates
+                .iter()
+                .map(|c| format!("{} {:.6}", c.name, c.val_mse.iter().sum::<f64>()))
+                .collect();
+            out.push_str(&format!(
+                "scaling   {}, chosen by the first {} {} validation MSE (summed: {})\n",
+                screening.chosen,
+                screening.members,
+                if screening.members == 1 {
+                    "member's"
+                } else {
+                    "members'"
+                },
+                scores.join(", "),
+            ));
+        }
     }
     let done = report.history.last().map_or(0, |e| e.iter);
     out.push_str(&format!(

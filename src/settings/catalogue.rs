@@ -138,10 +138,12 @@ pub const SCALING: Setting = Setting::new(
     Owner::Preprocess,
     Domain::Choice(Scaling::NAMES),
     D::Word(Scaling::Standard.const_name()),
-    "Feature scaling fitted on the training rows: standard (mean, standard deviation) or \
+    "Feature scaling fitted on the training rows: standard (mean, standard deviation), \
      robust (median, interquartile range, then the smooth clip x/√(1+(x/3)²); 0/1 features \
-     as they are)",
-);
+     as they are), or auto (under a bag, whichever of the two its first members validate \
+     better; standard for one network; --auto's choice where none is given)",
+)
+.python_default(D::Word(Scaling::Auto.const_name()));
 
 pub const ONE_HOT_INTEGERS: Setting = Setting::new(
     "one_hot_integers",

@@ -20,12 +20,13 @@
 //! # Ok::<(), anmin::Error>(())
 //! ```
 
+mod ensemble;
 mod preset;
 pub mod report;
 pub mod settings;
 mod valid;
 
-pub use preset::{PREDICTION, Preset};
+pub use preset::{Given, PREDICTION, Preset};
 pub use valid::ValidRequest;
 
 use std::sync::atomic::AtomicBool;
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::bag;
-use crate::data::{self, Dataset, Prepared, PreprocessSettings, Samples};
+use crate::data::{self, Dataset, Prepared, PreprocessSettings, Samples, Scaling};
 use crate::error::{Error, Result};
 use crate::model::{Init, KINK_POINTS, Network, SavedModel};
 use crate::optim::{self, Limits, Observer, OptimizerKind, OptimizerSpec, RunOutcome, Silent};
@@ -307,7 +308,14 @@ impl TrainRequest {
             steps: raw.steps.or(with_settings.steps),
             ..with_settings
         }
-        .with_preset(raw.auto, raw.ridge, raw.bag)
+        .with_preset(
+            raw.auto,
+            Given {
+                ridge: raw.ridge,
+                bag: raw.bag,
+                scaling: Some(raw.preprocess.scaling),
+            },
+        )
         .resolve()
     }
 
@@ -418,7 +426,18 @@ impl TrainRequest {
             .collect()
     }
 
+    /// The split and preprocessing of a run of one network.
     fn prepare(&self, dataset: &Dataset, val_frac: f64) -> Result<Prepared> {
+        self.prepare_scaled(dataset, val_frac, self.preprocess.scaling.single())
+    }
+
+    /// The split, and the preprocessing with `scaling`.
+    fn prepare_scaled(
+        &self,
+        dataset: &Dataset,
+        val_frac: f64,
+        scaling: Scaling,
+    ) -> Result<Prepared> {
         let s = &self.split;
         Ok(data::prepare_with_validation(
             dataset,
@@ -426,7 +445,10 @@ impl TrainRequest {
             val_frac,
             s.seed,
             s.clip.margin(),
-            self.preprocess,
+            PreprocessSettings {
+                scaling,
+                ..self.preprocess
+            },
         )?)
     }
 }
@@ -520,37 +542,12 @@ impl<'a> Trainer<'a> {
         let limits = request.limits(self.interrupt);
         let val_frac = request.val_frac()?;
         let (prepared, outcome, selection, bagging) = if request.bag.is_ensemble() {
-            let all = request.prepare(dataset, 0.0)?;
-            let members = request.bag.members(all.train.n());
-            let sets = optim::Sets {
-                train: &all.train,
-                val: None,
-                test: all.test.as_ref(),
-            };
-            let nets = request.random_networks(&all.train, members);
-            let folds = bag::folds(all.train.n(), members, request.split.seed);
-            if folds.iter().any(Vec::is_empty) {
-                return Err(Error::usage(format!(
-                    "--bag {members} needs at least {members} training rows, one per fold; got {}",
-                    samples(all.train.n())
-                )));
-            }
-            let path = PathSettings::default_for(limits.max_iters);
-            let fit = match request.ridge {
-                Ridge::Auto => bag::Fit::Path(&path),
-                Ridge::Fixed(lambda) => bag::Fit::Fixed { lambda },
-            };
             let run = select::Run {
                 spec: &spec,
                 limits,
                 par,
             };
-            let plan = bag::Plan {
-                folds: &folds,
-                fit,
-                seed: request.split.seed,
-            };
-            let (outcome, report) = bag::bag(&run, nets, sets, plan, observer);
+            let (all, outcome, report) = ensemble::run_bag(request, dataset, &run, observer)?;
             (all, outcome, None, Some(report))
         } else if request.ridge == Ridge::Auto {
             let held_out = request.prepare(dataset, val_frac)?;

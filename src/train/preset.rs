@@ -3,6 +3,7 @@
 
 use super::{Ridge, TrainRequest};
 use crate::bag::Bag;
+use crate::data::Scaling;
 use crate::optim::OptimizerKind;
 
 /// The recommended setting for prediction (`anmin train --auto`, the Python estimators'
@@ -13,6 +14,15 @@ pub struct Preset {
     /// ANMIN's steps: with `--ridge auto`, half of them at most per penalty of the path.
     pub steps: usize,
     pub bag: Bag,
+    pub scaling: Scaling,
+}
+
+/// The settings the preset fills in, as a user gave them (None: not given).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given {
+    pub ridge: Option<Ridge>,
+    pub bag: Option<usize>,
+    pub scaling: Option<Scaling>,
 }
 
 /// `--auto`.
@@ -20,13 +30,19 @@ pub const PREDICTION: Preset = Preset {
     ridge: Ridge::Auto,
     steps: 10,
     bag: Bag::ByRows,
+    scaling: Scaling::Auto,
 };
 
 impl TrainRequest {
-    /// The penalty and bag as given; what is not given is the prediction preset's under
-    /// `auto` (and so are the steps of ANMIN), else the plain default (no penalty, one
-    /// network, the optimizer's own steps).
-    pub fn with_preset(self, auto: bool, ridge: Option<Ridge>, bag: Option<usize>) -> Self {
+    /// The penalty, bag and scaling as given; what is not given is the prediction preset's
+    /// under `auto` (and so are the steps of ANMIN), else the plain default (no penalty, one
+    /// network, standard scaling, the optimizer's own steps).
+    pub fn with_preset(self, auto: bool, given: Given) -> Self {
+        let Given {
+            ridge,
+            bag,
+            scaling,
+        } = given;
         let anmin = matches!(
             self.optimizer.kind(),
             OptimizerKind::Anmin | OptimizerKind::AnminPlain
@@ -40,6 +56,12 @@ impl TrainRequest {
                 .or(auto.then_some(PREDICTION.bag))
                 .unwrap_or_default(),
             steps: self.steps.or((auto && anmin).then_some(PREDICTION.steps)),
+            preprocess: crate::data::PreprocessSettings {
+                scaling: scaling
+                    .or(auto.then_some(PREDICTION.scaling))
+                    .unwrap_or_default(),
+                ..self.preprocess
+            },
             ..self
         }
     }

@@ -36,12 +36,35 @@ pub enum Scaling {
     /// Median and interquartile range of the training rows, then x / √(1 + (x/3)²); 0/1
     /// features as they are.
     Robust,
+    /// Standard or robust, chosen by a bag's first members (`crate::train`); one network
+    /// takes standard. The training layer resolves it before any data is scaled.
+    Auto,
 }
 
 crate::choice!(Scaling {
     Standard => ("standard", "Centre on the training mean, divide by the standard deviation"),
     Robust => ("robust", "Centre on the training median, divide by the interquartile range, then clip smoothly: x/√(1+(x/3)²) (RealMLP's default); 0/1 features as they are"),
+    Auto => ("auto", "Standard or robust, whichever the bag's first members validate better on their folds (as many as a fifth of the members, the same folds and starting networks for both); standard for one network"),
 });
+
+impl Scaling {
+    /// The scaling of a run of one network: `auto` takes standard.
+    pub fn single(self) -> Scaling {
+        match self {
+            Scaling::Auto => Scaling::Standard,
+            other => other,
+        }
+    }
+
+    /// The scalings a run tries: both under `auto`, else the one given.
+    pub fn candidates(self) -> &'static [Scaling] {
+        match self {
+            Scaling::Auto => &[Scaling::Standard, Scaling::Robust],
+            Scaling::Standard => &[Scaling::Standard],
+            Scaling::Robust => &[Scaling::Robust],
+        }
+    }
+}
 
 /// The preprocessing settings of a run: how features are derived and scaled, all fitted on
 /// the training rows.
