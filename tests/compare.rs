@@ -236,3 +236,26 @@ fn ridge_auto_selects_on_every_split_as_train_does() {
     let files = train_each(dir.path(), &optimizers, 2, &["--ridge", "auto"]);
     assert_eq!(summarized(dir.path(), &files), timeless_aggregates(&cmp));
 }
+
+#[test]
+fn preprocessing_flags_reach_every_run_as_in_train() {
+    // `--scaling robust` (and the other preprocessing flags) used to be recorded in compare's
+    // config but not applied: its runs were standard-scaled.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("robust.json");
+    let optimizers = ["anmin", "adam"];
+    anmin()
+        .args(["compare", "--splits", "2", "--quiet", "--scaling", "robust"])
+        .arg("--optimizers")
+        .arg(optimizers.join(","))
+        .args(SETTINGS)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let cmp = read_json(&out);
+    let robust = train_each(dir.path(), &optimizers, 2, &["--scaling", "robust"]);
+    assert_eq!(summarized(dir.path(), &robust), timeless_aggregates(&cmp));
+    let standard = train_each(dir.path(), &optimizers, 2, &[]);
+    assert_ne!(summarized(dir.path(), &standard), timeless_aggregates(&cmp));
+}
