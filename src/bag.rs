@@ -164,7 +164,8 @@ pub struct BagReport {
 /// MSEs continues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Screening {
-    /// Members each candidate trained before the choice.
+    /// Members each candidate trained before the choice; 0 when the table had too few rows
+    /// to screen, and the first candidate was kept.
     pub members: usize,
     pub candidates: Vec<Candidate>,
     /// The candidate kept (its name).

@@ -162,8 +162,9 @@ fn auto_is_ridge_auto_ten_or_five_members_and_ten_iterations_each_overridable() 
 #[test]
 fn scaling_auto_keeps_the_candidate_its_first_members_validate_better() {
     let dir = scratch();
-    // Heavy-tailed inputs, where the two scalings differ.
-    let (_, _, csv) = planted(160);
+    // Heavy-tailed inputs, where the two scalings differ; 320 training rows, so that two
+    // folds of ten hold at least 50 rows.
+    let (_, _, csv) = planted(400);
     let mut lines = csv.lines();
     let mut text = format!("{}\n", lines.next().unwrap());
     for (i, line) in lines.enumerate() {
@@ -245,6 +246,16 @@ fn scaling_auto_keeps_the_candidate_its_first_members_validate_better() {
             .sum();
         assert!(auto["final"]["time_s"].as_f64().unwrap() >= screened_s - 1e-9);
     }
+    // Too few rows to screen (two folds of ten hold 16 of 80 training rows): standard.
+    let few = write(dir.path(), "few.csv", planted_csv(100).as_bytes());
+    let mut flags = base.to_vec();
+    flags.extend(["--auto"]);
+    let auto = common::run_json(dir.path(), &few, &flags);
+    assert_eq!(auto["bagging"]["screening"]["members"], 0);
+    assert_eq!(auto["bagging"]["screening"]["chosen"], "standard");
+    flags.extend(["--scaling", "standard"]);
+    let standard = common::run_json(dir.path(), &few, &flags);
+    assert_eq!(auto["final"]["test_mse"], standard["final"]["test_mse"]);
     // One network: standard.
     let flags = |scaling: &'static str| {
         let mut f = base.to_vec();

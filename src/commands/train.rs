@@ -218,7 +218,13 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
             lambdas.join(" "),
             bag.cv_mse.map_or_else(|| "-".into(), |v| format!("{v:.6}")),
         ));
-        if let Some(screening) = &bag.screening {
+        if let Some(screening) = bag.screening.as_ref().filter(|s| s.members == 0) {
+            out.push_str(&format!(
+                "scaling   {}: too few training rows to choose by the first members\n",
+                screening.chosen
+            ));
+        }
+        if let Some(screening) = bag.screening.as_ref().filter(|s| s.members > 0) {
             let scores: Vec<String> = screening
                 .candidates
                 .iter()
