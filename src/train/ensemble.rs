@@ -99,11 +99,9 @@ pub(super) fn run_bag(
     let mut bags: Vec<(Ensemble<'_>, std::vec::IntoIter<_>)> = prepared
         .iter()
         .map(|p| {
-            let mut nets = request.random_networks(&p.train, members).into_iter();
-            let first = nets.next().expect("a bag has members");
-            let mut ensemble = Ensemble::start(run, first.clone(), sets(p), plan, &mut Silent);
-            let mut nets = std::iter::once(first).chain(nets).collect::<Vec<_>>();
-            let rest = nets.split_off(screen.min(nets.len()));
+            let mut nets = request.random_networks(&p.train, members);
+            let rest = nets.split_off(screen);
+            let mut ensemble = Ensemble::start(run, nets[0].clone(), sets(p), plan, &mut Silent);
             for net in nets {
                 if !ensemble.add(net, &mut Silent) {
                     break;

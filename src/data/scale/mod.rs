@@ -37,7 +37,8 @@ pub enum Scaling {
     /// features as they are.
     Robust,
     /// Standard or robust, chosen by a bag's first members (`crate::train`); one network
-    /// takes standard. The training layer resolves it before any data is scaled.
+    /// takes standard. The training layer resolves it before it scales the data it trains
+    /// on; scaled as given here, it is standard.
     Auto,
 }
 
