@@ -353,8 +353,7 @@ pub(crate) mod test_runs {
             test_mse,
             train_r2: Some(1.0 - train_mse),
             test_r2: test_mse.map(|v| 1.0 - v),
-            val_mse: None,
-            val_r2: None,
+            ..HistoryEntry::default()
         }
     }
 

@@ -152,6 +152,10 @@ pub struct BagReport {
     /// Mean of the members' validation MSEs: a cross-validated estimate of one member's
     /// test MSE.
     pub cv_mse: Option<f64>,
+    /// Each member's fold (row indices into the training rows) and its outputs on it: the
+    /// ensemble's held-out predictions (a classification's temperature is fitted on them).
+    #[serde(skip)]
+    pub out_of_fold: Vec<(Vec<usize>, nalgebra::DMatrix<f64>)>,
 }
 
 /// How each member is trained: with a penalty path (`--ridge auto`) or with the request's
@@ -187,6 +191,7 @@ pub fn bag(
     let mut elapsed = Duration::ZERO;
     let mut stop_reason = StopReason::MaxIters;
     let mut solver = Vec::new();
+    let mut out_of_fold = Vec::new();
 
     // Entry 0: the first member's random network with its output layer fitted on all rows.
     let initial = optim::initial_network(nets[0].clone(), train, run.par);
@@ -216,6 +221,7 @@ pub fn bag(
         let (network, report, member_solver, reason) =
             train_member(&member_run, net, (&fit_rows, &val), &fit);
         elapsed += member_started.elapsed();
+        out_of_fold.push((fold.clone(), network.predict(&val.x)));
         members.push(network);
         reports.push(Member {
             seconds: member_started.elapsed().as_secs_f64(),
@@ -243,6 +249,7 @@ pub fn bag(
         members: reports,
         cv_mse: (!cv.is_empty() && cv.len() == members.len())
             .then(|| cv.iter().sum::<f64>() / cv.len() as f64),
+        out_of_fold,
     };
     let outcome = optim::finished(optim::Finished {
         history,

@@ -120,6 +120,7 @@ impl Dataset {
                     .map(|name| InputColumn::Numeric { name: name.clone() })
                     .collect(),
                 targets: targets.to_vec(),
+                classes: None,
             },
             x: x_m,
             y: y_m,
