@@ -241,4 +241,9 @@ fn the_prediction_preset_calibrates_on_out_of_fold_rows() {
         "--quiet",
     ]));
     assert!(out.contains("adam"), "{out}");
+    // Its table adds the classifiers' test accuracy and log loss.
+    assert!(
+        out.contains("test accuracy") && out.contains("test log loss"),
+        "{out}"
+    );
 }
