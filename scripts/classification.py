@@ -2,9 +2,9 @@
 """Classification: `anmin train --auto` beside the classifiers people use, on the same splits.
 
 For each CSV of the classification sets (../shared/data/classification, label last) and each
-seed, `anmin train --auto --seed S --record-split --threads 1` trains on 80 % of the rows and
-reports its test accuracy and log loss; then every peer trains on exactly those training rows
-and is scored on exactly those test rows: scikit-learn's HistGradientBoostingClassifier,
+seed, `anmin train --auto --task classify --seed S --record-split --threads 1` trains on 80 %
+of the rows and reports its test accuracy and log loss; then every peer trains on exactly
+those training rows and is scored on exactly those test rows: scikit-learn's HistGradientBoostingClassifier,
 MLPClassifier(64 units, early_stopping=True) and LogisticRegression, and pytabkit's
 LGBM_TD_Classifier and RealMLP_TD_Classifier (device cpu, one thread), all with default
 parameters. The peers see the features as anmin encodes them: text columns one-hot (missing as
@@ -53,8 +53,9 @@ MISSING = {"", "na", "nan", "?", "null"}
 
 def anmin_run(binary, path, seed, tmp):
     out = os.path.join(tmp, f"run{seed}.json")
-    subprocess.run([binary, "train", "--data", path, "--auto", "--seed", str(seed),
-                    "--record-split", "--threads", "1", "--quiet", "--out", out],
+    subprocess.run([binary, "train", "--data", path, "--auto", "--task", "classify",
+                    "--seed", str(seed), "--record-split", "--threads", "1", "--quiet",
+                    "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
         return json.load(f)

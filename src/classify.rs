@@ -2,12 +2,32 @@
 //! become a predicted class (the argmax) and probabilities (a softmax of the outputs divided
 //! by a temperature fitted by log loss), with the measures the run reports: accuracy and log
 //! loss.
+//!
+//! Two classes take one output, trained on the indicator of the second class: the network of
+//! two outputs on the one-hot codes would have exactly opposite residuals (the B-step fits
+//! the second output as one minus the first), the same predictions for the same objective up
+//! to the weight of the penalty on B, at several times the cost of each A-step. Every
+//! function here reads one output z as the two outputs (1 − z, z).
+
+use std::borrow::Cow;
 
 use nalgebra::DMatrix;
 
+/// The outputs (or codes) one per class: a single column z as the two columns (1 − z, z).
+pub fn per_class(m: &DMatrix<f64>) -> Cow<'_, DMatrix<f64>> {
+    if m.ncols() == 1 {
+        Cow::Owned(DMatrix::from_fn(m.nrows(), 2, |i, j| {
+            if j == 0 { 1.0 - m[(i, 0)] } else { m[(i, 0)] }
+        }))
+    } else {
+        Cow::Borrowed(m)
+    }
+}
+
 /// The class of each row of one-hot targets (or of outputs): the index of its largest value,
-/// the first on ties.
+/// the first on ties (one column: the second class where it is above ½).
 pub fn argmax_rows(m: &DMatrix<f64>) -> Vec<usize> {
+    let m = per_class(m);
     (0..m.nrows())
         .map(|i| {
             let mut best = 0;
@@ -30,6 +50,7 @@ pub fn argmax_rows(m: &DMatrix<f64>) -> Vec<usize> {
 /// [`MAX_TEMPERATURE`]; outputs that carry no information give a large one (probabilities
 /// near uniform).
 pub fn fit_temperature(outputs: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let outputs = &*per_class(outputs);
     let k = outputs.ncols();
     let mut counts = vec![0usize; k];
     for &l in labels {
@@ -127,6 +148,7 @@ fn softmax_row(outputs: &DMatrix<f64>, i: usize, beta: f64, p: &mut [f64]) {
 
 /// The class probabilities (n × k): softmax(outputs / `temperature`) row by row.
 pub fn probabilities(outputs: &DMatrix<f64>, temperature: f64) -> DMatrix<f64> {
+    let outputs = &*per_class(outputs);
     let (n, k) = outputs.shape();
     let mut probs = DMatrix::zeros(n, k);
     let mut p = vec![0.0; k];
@@ -163,6 +185,7 @@ pub fn evaluate_labels(outputs: &DMatrix<f64>, labels: &[usize], temperature: f6
             log_loss: None,
         };
     }
+    let outputs = &*per_class(outputs);
     let predicted = argmax_rows(outputs);
     let correct = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
     let k = outputs.ncols();
@@ -267,6 +290,25 @@ mod tests {
         assert_eq!(fit_temperature(&constant, &labels), MAX_TEMPERATURE);
         let m = evaluate_labels(&constant, &labels, MAX_TEMPERATURE);
         assert!((m.log_loss.unwrap() - 2f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_output_is_two_classes() {
+        let z = DMatrix::from_column_slice(4, 1, &[0.9, 0.2, 0.5, 0.6]);
+        let two = DMatrix::from_fn(
+            4,
+            2,
+            |i, j| if j == 0 { 1.0 - z[(i, 0)] } else { z[(i, 0)] },
+        );
+        assert_eq!(argmax_rows(&z), [1, 0, 0, 1]);
+        assert_eq!(argmax_rows(&z), argmax_rows(&two));
+        assert_eq!(probabilities(&z, 0.3), probabilities(&two, 0.3));
+        let labels = [1, 0, 1, 0];
+        assert_eq!(fit_temperature(&z, &labels), fit_temperature(&two, &labels));
+        assert_eq!(
+            evaluate_labels(&z, &labels, 0.3),
+            evaluate_labels(&two, &labels, 0.3)
+        );
     }
 
     #[test]

@@ -136,7 +136,13 @@ fn fit(
     let dataset = match classes {
         None => dataset(&x, &y, &feature_names, &target_names)?,
         Some(classes) => {
-            let outputs: Vec<String> = classes.iter().map(|c| format!("y={c}")).collect();
+            // One output per class; two classes: one, the second's indicator.
+            let skip = usize::from(classes.len() == 2);
+            let outputs: Vec<String> = classes
+                .iter()
+                .skip(skip)
+                .map(|c| format!("y={c}"))
+                .collect();
             dataset(&x, &y, &feature_names, &outputs)?
                 .into_classification(&target_names, classes)
                 .map_err(value_error)?

@@ -247,3 +247,58 @@ fn the_prediction_preset_calibrates_on_out_of_fold_rows() {
         "{out}"
     );
 }
+
+#[test]
+fn two_classes_train_one_output_read_as_two() {
+    let dir = scratch();
+    let mut csv = String::from("x1,x2,answer\n");
+    for i in 0..80 {
+        let (x1, x2) = ((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos());
+        csv.push_str(&format!(
+            "{x1},{x2},{}\n",
+            if x1 - x2 > 0.0 { "yes" } else { "no" }
+        ));
+    }
+    let data = write(dir.path(), "two.csv", csv.as_bytes());
+    let model = dir.path().join("model.json");
+    let run = run_json(
+        dir.path(),
+        &data,
+        &[
+            "--hidden",
+            "8",
+            "--iters",
+            "5",
+            "--val-frac",
+            "0.25",
+            "--quiet",
+            "--save-model",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        run["classification"]["classes"],
+        serde_json::json!(["no", "yes"])
+    );
+    let outputs = run["per_output"].as_array().unwrap();
+    assert_eq!(outputs.len(), 1, "one output for two classes");
+    assert_eq!(outputs[0]["target"], "answer=yes");
+    assert!(run["final"]["train_accuracy"].as_f64().unwrap() > 0.8);
+    let saved = read_json(&model);
+    assert_eq!(saved["output_weights"].as_array().unwrap().len(), 1);
+    let out = stdout_of(
+        anmin()
+            .args(["predict", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&data),
+    );
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("predicted_answer,p_no,p_yes"));
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (no, yes): (f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+        assert!((no + yes - 1.0).abs() < 1e-12);
+        assert_eq!(f[0], if yes > no { "yes" } else { "no" });
+    }
+}

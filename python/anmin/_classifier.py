@@ -60,7 +60,10 @@ class ANMINClassifier(ClassifierMixin, _ANMINBase):
     ``classes_`` holds them sorted. ``predict`` gives the class of the largest output,
     ``predict_proba`` the softmax of the outputs divided by the fitted temperature
     (``temperature_``), ``decision_function`` the outputs (for two classes, the second
-    output minus the first).
+    output minus the first). Two classes take one output z, trained on the indicator of
+    ``classes_[1]`` and read as the two outputs (1 - z, z): the same network as two outputs
+    on the one-hot codes would be (up to the penalty's weight on B), at a fraction of the
+    cost.
 
     X may hold NaN (missing values), imputed as ANMINRegressor imputes them.
 
@@ -94,8 +97,12 @@ class ANMINClassifier(ClassifierMixin, _ANMINBase):
             raise ValueError(
                 f"ANMINClassifier needs samples of at least 2 classes in the data, but the "
                 f"data contains only one class: {classes[0]!r}")
-        onehot = np.zeros((len(codes), len(classes)))
-        onehot[np.arange(len(codes)), codes] = 1.0
+        if len(classes) == 2:
+            # Two classes: one output, the second class's indicator (as the command line).
+            onehot = codes.reshape(-1, 1).astype(np.float64)
+        else:
+            onehot = np.zeros((len(codes), len(classes)))
+            onehot[np.arange(len(codes)), codes] = 1.0
         labels = [_label_text(c) for c in classes]
         if len(set(labels)) != len(labels):
             raise ValueError(f"the classes {list(classes)!r} are not distinct as text")
@@ -108,17 +115,21 @@ class ANMINClassifier(ClassifierMixin, _ANMINBase):
         super()._set_fitted(model_json, report, y_1d)
         self.temperature_ = float(json.loads(model_json)["temperature"])
 
-    def decision_function(self, X) -> np.ndarray:
-        """The network's outputs, one column per class (two classes: one column, the
-        second output minus the first, positive for ``classes_[1]``)."""
+    def _outputs(self, X) -> np.ndarray:
+        """The outputs one per class (two classes: the one output z as (1 - z, z))."""
         check_is_fitted(self, "_model_json")
         out = self._native_model.predict(self._validate(X, reset=False))
+        return np.column_stack([1.0 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
+
+    def decision_function(self, X) -> np.ndarray:
+        """The network's outputs, one column per class (two classes: one column, the
+        second class's output minus the first's, positive for ``classes_[1]``)."""
+        out = self._outputs(X)
         return out[:, 1] - out[:, 0] if len(self.classes_) == 2 else out
 
     def predict(self, X) -> np.ndarray:
         """The class of the largest output of each row (the first on ties)."""
-        check_is_fitted(self, "_model_json")
-        out = self._native_model.predict(self._validate(X, reset=False))
+        out = self._outputs(X)  # first: an unfitted estimator raises NotFittedError
         return self.classes_[np.argmax(out, axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:

@@ -143,10 +143,12 @@ impl Dataset {
             path: self.source.clone(),
             message,
         };
-        if target.len() != 1 || classes.len() < 2 || classes.len() != self.y.ncols() {
+        let outputs = super::encode::labels_outputs(classes.len());
+        if target.len() != 1 || classes.len() < 2 || outputs != self.y.ncols() {
             return Err(problem(format!(
                 "a classification takes one target and at least 2 classes, one column of y \
-                 each; got {} targets, {} classes and {} columns",
+                 each (two classes: one, the second's indicator); got {} targets, {} classes \
+                 and {} columns",
                 target.len(),
                 classes.len(),
                 self.y.ncols()
@@ -154,7 +156,7 @@ impl Dataset {
         }
         let one_hot = |row: usize| {
             let r = self.y.row(row);
-            r.iter().all(|&v| v == 0.0 || v == 1.0) && r.sum() == 1.0
+            r.iter().all(|&v| v == 0.0 || v == 1.0) && (outputs == 1 || r.sum() == 1.0)
         };
         if let Some(row) = (0..self.y.nrows()).find(|&row| !one_hot(row)) {
             return Err(problem(format!(

@@ -76,19 +76,20 @@ pub(super) fn classes_of(table: &Table, col: usize, rows: &[usize]) -> Vec<Strin
     labels
 }
 
-/// The one-hot targets (rows × classes) of `rows` of column `col`; a label not among
-/// `classes` is an error naming its cell.
+/// The one-hot targets (rows × classes; two classes: one column, the second class's
+/// indicator, see [`crate::classify`]) of `rows` of column `col`; a label not among `classes`
+/// is an error naming its cell.
 pub(super) fn one_hot(
     table: &Table,
     col: usize,
     rows: &[usize],
     classes: &[String],
 ) -> Result<DMatrix<f64>, DataError> {
-    let mut y = DMatrix::zeros(rows.len(), classes.len());
+    let mut y = DMatrix::zeros(rows.len(), outputs(classes.len()));
     for (i, &row) in rows.iter().enumerate() {
         let label = label_of(table.cell(row, col));
         match label.and_then(|l| class_index(classes, &l)) {
-            Some(k) => y[(i, k)] = 1.0,
+            Some(k) => set_class(&mut y, i, k),
             None => {
                 return Err(DataError::UnknownCategory {
                     at: CellAt::new(table, row, col, &table.shown(row, col))
@@ -99,6 +100,20 @@ pub(super) fn one_hot(
         }
     }
     Ok(y)
+}
+
+/// The network's outputs for `classes` classes: one per class, one for two.
+pub fn outputs(classes: usize) -> usize {
+    if classes == 2 { 1 } else { classes }
+}
+
+/// Writes class `k`'s code into row `i` of targets of [`outputs`] columns.
+pub fn set_class(y: &mut DMatrix<f64>, i: usize, k: usize) {
+    if y.ncols() == 1 {
+        y[(i, 0)] = k as f64;
+    } else {
+        y[(i, k)] = 1.0;
+    }
 }
 
 /// The index of `label` among `classes`: equal text, or for numbers equal value (`3.0` is
@@ -162,6 +177,10 @@ mod tests {
             y,
             DMatrix::from_row_slice(3, 3, &[0., 0., 1., 0., 1., 0., 1., 0., 0.])
         );
+        // Two classes: one column, the second class's indicator.
+        let two = ["2.5".to_string(), "10".to_string()];
+        let y = one_hot(&t, 1, &[0, 3], &two).unwrap();
+        assert_eq!(y, DMatrix::from_column_slice(2, 1, &[1., 0.]));
     }
 
     #[test]

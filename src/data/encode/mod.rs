@@ -21,7 +21,7 @@ use crate::error::DataError;
 use cell_at::CellAt;
 use columns::{choose_columns, unknown_column};
 use infer::{InferOptions, infer_column};
-pub use labels::{Task, class_index, label_of};
+pub use labels::{Task, class_index, label_of, outputs as labels_outputs, set_class};
 use notes::Notes;
 pub use notes::{EncodeNote, NoteKind};
 
@@ -183,16 +183,21 @@ impl Encoding {
             .collect()
     }
 
-    /// The network's outputs: one per class of a classification, else one per target.
+    /// The network's outputs: one per class of a classification (one for two classes), else
+    /// one per target.
     pub fn outputs(&self) -> usize {
-        self.classes.as_ref().map_or(self.targets.len(), Vec::len)
+        self.classes
+            .as_ref()
+            .map_or(self.targets.len(), |c| labels::outputs(c.len()))
     }
 
-    /// A name per output: the targets', or a classification's `target=class`.
+    /// A name per output: the targets', or a classification's `target=class` (two classes:
+    /// the second's, whose indicator the one output is).
     pub fn output_names(&self) -> Vec<String> {
         match &self.classes {
             Some(classes) => classes
                 .iter()
+                .skip(usize::from(classes.len() == 2))
                 .map(|c| format!("{}={c}", self.targets[0]))
                 .collect(),
             None => self.targets.clone(),
@@ -290,10 +295,10 @@ impl Encoding {
             .collect::<Option<_>>()?;
         if let Some(classes) = &self.classes {
             let col = *cols.first()?;
-            let mut y = DMatrix::zeros(table.n_rows(), classes.len());
+            let mut y = DMatrix::zeros(table.n_rows(), self.outputs());
             for row in 0..table.n_rows() {
                 let k = class_index(classes, &label_of(table.cell(row, col))?)?;
-                y[(row, k)] = 1.0;
+                set_class(&mut y, row, k);
             }
             return Some(y);
         }
