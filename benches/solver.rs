@@ -58,7 +58,11 @@ fn problem(n: usize, d1: usize, h: usize) -> Problem {
     let y = DMatrix::from_fn(n, 1, |i, _| {
         x[(i, 0)].sin() + x[(i, 1)] * x[(i, 2 % (d1 - 1))]
     });
-    let train = Samples { x, y };
+    let train = Samples {
+        x,
+        y,
+        classify: false,
+    };
     let net = Network::random(d1, h, 1, 0.0, &mut seeded(0, Stream::Init));
     let net = anmin::optim::initial_network(net, &train, Par::Seq);
     Problem { train, net }

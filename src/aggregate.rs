@@ -153,6 +153,11 @@ pub struct OptimizerAggregate {
     pub test_mse: Option<SampleStats>,
     pub train_r2: Option<SampleStats>,
     pub test_r2: Option<SampleStats>,
+    /// Classifiers only: the final test accuracy and log loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<SampleStats>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_log_loss: Option<SampleStats>,
     /// Training time up to the final entry.
     pub time_s: Option<SampleStats>,
     /// Iteration (epoch, outer step) of the final entry.
@@ -189,6 +194,8 @@ pub fn aggregate_by_row(runs: &[RunReport]) -> BTreeMap<String, OptimizerAggrega
                 test_mse: stats(Metric::TestMse),
                 train_r2: stats(Metric::TrainR2),
                 test_r2: stats(Metric::TestR2),
+                test_accuracy: SampleStats::of_defined(finals().map(|e| e.test_accuracy)),
+                test_log_loss: SampleStats::of_defined(finals().map(|e| e.test_log_loss)),
                 time_s: SampleStats::of_defined(finals().map(|e| Some(e.time_s))),
                 iters: SampleStats::of_defined(finals().map(|e| Some(e.iter as f64))),
                 wins_train: wins_train.get(name.as_str()).copied().unwrap_or(0),
@@ -353,8 +360,7 @@ pub(crate) mod test_runs {
             test_mse,
             train_r2: Some(1.0 - train_mse),
             test_r2: test_mse.map(|v| 1.0 - v),
-            val_mse: None,
-            val_r2: None,
+            ..HistoryEntry::default()
         }
     }
 

@@ -154,6 +154,10 @@ pub struct BagReport {
     /// Mean of the members' validation MSEs: a cross-validated estimate of one member's
     /// test MSE.
     pub cv_mse: Option<f64>,
+    /// Each member's fold (row indices into the training rows) and its outputs on it: the
+    /// ensemble's held-out predictions (a classification's temperature is fitted on them).
+    #[serde(skip)]
+    pub out_of_fold: Vec<(Vec<usize>, nalgebra::DMatrix<f64>)>,
     /// How the preprocessing was chosen (`--scaling auto`), else absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screening: Option<Screening>,
@@ -234,6 +238,7 @@ pub struct Ensemble<'a> {
     members: Vec<Network>,
     reports: Vec<Member>,
     solver: Vec<serde_json::Value>,
+    out_of_fold: Vec<(Vec<usize>, DMatrix<f64>)>,
     history: Vec<crate::history::HistoryEntry>,
     networks: Vec<Network>,
     stop_reason: StopReason,
@@ -263,6 +268,7 @@ impl<'a> Ensemble<'a> {
             members: Vec::new(),
             reports: Vec::new(),
             solver: Vec::new(),
+            out_of_fold: Vec::new(),
             history: vec![entry],
             networks: vec![initial],
             stop_reason: StopReason::MaxIters,
@@ -303,6 +309,8 @@ impl<'a> Ensemble<'a> {
         let (network, report, member_solver, reason) =
             train_member(&member_run, net, (&fit_rows, &val), &member_fit);
         self.elapsed += member_started.elapsed();
+        self.out_of_fold
+            .push((fold.clone(), network.predict(&val.x)));
         self.members.push(network);
         self.reports.push(Member {
             seconds: member_started.elapsed().as_secs_f64(),
@@ -360,6 +368,7 @@ impl<'a> Ensemble<'a> {
             cv_mse: (!cv.is_empty() && cv.len() == self.members.len())
                 .then(|| cv.iter().sum::<f64>() / cv.len() as f64),
             members: self.reports,
+            out_of_fold: self.out_of_fold,
             screening: None,
         };
         let outcome = optim::finished(optim::Finished {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One point of a training curve. `iter` 0 is the initial network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// ANMIN iteration, SGD/Adam epoch, or LBFGS outer iteration.
     pub iter: usize,
@@ -20,6 +20,30 @@ pub struct HistoryEntry {
     /// Validation R² (only with `--val-frac`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_r2: Option<f64>,
+    /// Classification only: the fraction of rows whose largest output is their class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
+    /// Classification only: the mean −log p(class), p the softmax of the outputs with the
+    /// temperature fitted on this entry's training rows (the `final` entry: the saved
+    /// model's temperature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_log_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_log_loss: Option<f64>,
+    /// Classification with validation rows: their log loss at the temperature fitted on
+    /// them (what a calibrated model would reach), the early-stopping criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_log_loss: Option<f64>,
+}
+
+impl HistoryEntry {
+    /// What early stopping and penalty selection minimize: the validation log loss of a
+    /// classification, else the validation MSE.
+    pub fn val_loss(&self) -> Option<f64> {
+        self.val_log_loss.or(self.val_mse)
+    }
 }
 
 /// Why a metric is `null`. A run records it for each metric that is null in any of its

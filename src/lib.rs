@@ -9,6 +9,7 @@
 pub mod aggregate;
 pub mod bag;
 pub mod choice;
+pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod data;

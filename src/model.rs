@@ -224,6 +224,10 @@ pub struct SavedModel {
     /// Free-form record of how the model was trained.
     #[serde(default)]
     pub training: serde_json::Value,
+    /// Classification: the softmax temperature of the class probabilities (the classes are
+    /// `encoding.classes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
 }
 
 const MODEL_FORMAT: &str = "anmin-model";
@@ -231,7 +235,8 @@ const MODEL_FORMAT: &str = "anmin-model";
 /// the training rows (missing-value imputation and indicators, integer levels, frequency
 /// encoding, robust scaling, a missing category); a model that uses none of it is written as
 /// version 1, readable by earlier versions.
-const MODEL_FORMAT_VERSION: u32 = 2;
+/// Version 3 adds classification (the encoding's classes, the temperature).
+const MODEL_FORMAT_VERSION: u32 = 3;
 
 /// Whether a model needs format version 2: an earlier reader would ignore its new fields
 /// and predict wrongly (robust scaling) or fail on shapes.
@@ -257,7 +262,9 @@ impl SavedModel {
     ) -> SavedModel {
         SavedModel {
             format: MODEL_FORMAT.into(),
-            format_version: if needs_version_2(encoding, standardizer) {
+            format_version: if encoding.classes.is_some() {
+                3
+            } else if needs_version_2(encoding, standardizer) {
                 2
             } else {
                 1
@@ -270,6 +277,7 @@ impl SavedModel {
             output_weights: rows_of(&net.b),
             output_bias: net.b0.iter().copied().collect(),
             training,
+            temperature: None,
         }
     }
 
@@ -305,8 +313,19 @@ impl SavedModel {
                 self.format, self.format_version
             ));
         }
+        if let Some(classes) = &self.encoding.classes {
+            let t = self.temperature.unwrap_or(f64::NAN);
+            if classes.len() < 2 || self.encoding.targets.len() != 1 || !(t > 0.0 && t.is_finite())
+            {
+                return Err(
+                    "a classifier needs one target, at least 2 classes and a positive \
+                            temperature"
+                        .into(),
+                );
+            }
+        }
         let d = self.encoding.n_features();
-        let k = self.encoding.targets.len();
+        let k = self.encoding.outputs();
         let h = self.hidden_weights.len();
         if !self.standardizer.is_valid() || self.standardizer.n_inputs() != d {
             return Err(format!(

@@ -2,6 +2,7 @@
 //! its standardization and clipping, then the network). `anmin predict`, `render`, `denoise`
 //! and the Python package all call this.
 
+use crate::classify::{self, ClassMetrics};
 use crate::data::{DeriveNotes, Noted, Samples, Table};
 use crate::error::{DataError, Result};
 use crate::metrics;
@@ -14,6 +15,9 @@ pub struct Predictions {
     /// n × k.
     pub values: nalgebra::DMatrix<f64>,
     pub metrics: Option<metrics::Metrics>,
+    /// A classifier's predicted classes, probabilities and, with the label column, accuracy
+    /// and log loss.
+    pub classes: Option<ClassPredictions>,
     /// Rows with an input clipped to the training range.
     pub clipped_rows: usize,
     /// What the rows held that training never showed (unknown categories, missing values
@@ -21,18 +25,48 @@ pub struct Predictions {
     pub notes: Vec<String>,
 }
 
+/// What a classifier adds to its outputs.
+pub struct ClassPredictions {
+    pub labels: Vec<String>,
+    /// The predicted class of each row (an index into `labels`): the largest output.
+    pub predicted: Vec<usize>,
+    /// n × classes: softmax(outputs / the model's temperature).
+    pub probabilities: nalgebra::DMatrix<f64>,
+    pub metrics: Option<ClassMetrics>,
+}
+
+impl ClassPredictions {
+    /// The classes and probabilities of `model`'s `outputs`, measured against one-hot `y`.
+    pub fn of(
+        model: &SavedModel,
+        outputs: &nalgebra::DMatrix<f64>,
+        y: Option<&nalgebra::DMatrix<f64>>,
+    ) -> Option<ClassPredictions> {
+        let labels = model.encoding.classes.clone()?;
+        let t = model.temperature?;
+        Some(ClassPredictions {
+            labels,
+            predicted: classify::argmax_rows(outputs),
+            probabilities: classify::probabilities(outputs, t),
+            metrics: y.map(|y| classify::evaluate(outputs, y, t)),
+        })
+    }
+}
+
 /// Applies `model` to `table`.
 pub fn predict_table(model: &SavedModel, table: &Table) -> Result<Predictions> {
     let (x, encode_notes) = model.encoding.encode_inputs(table)?;
     let y = model.encoding.try_encode_targets(table);
     let (values, noted) = predict_noting(model, &x, &table.source)?;
-    let metrics = y.map(|y| metrics::evaluate(&values, &y));
+    let metrics = y.as_ref().map(|y| metrics::evaluate(&values, y));
+    let classes = ClassPredictions::of(model, &values, y.as_ref());
     let mut notes: Vec<String> = encode_notes.iter().map(ToString::to_string).collect();
     notes.extend(derive_messages(model, &noted.derive, &table.source));
     Ok(Predictions {
         targets: model.encoding.targets.clone(),
         values,
         metrics,
+        classes,
         clipped_rows: noted.clipped_rows,
         notes,
     })
@@ -74,7 +108,7 @@ pub fn predict_noting(
     x: &nalgebra::DMatrix<f64>,
     source: &str,
 ) -> Result<(nalgebra::DMatrix<f64>, Noted)> {
-    let k = model.encoding.targets.len();
+    let k = model.encoding.outputs();
     // The targets are not needed to predict; Samples carries placeholders.
     let (samples, noted) = Samples::noting(
         x,
@@ -145,6 +179,7 @@ mod tests {
                 InputColumn::Numeric { name: "b".into() },
             ],
             targets: vec!["y1".into(), "y2".into()],
+            classes: None,
         };
         let standardizer = Standardizer {
             mean: vec![1.0, -2.0],

@@ -14,7 +14,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use nalgebra::DMatrix;
-use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
+use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -124,15 +124,30 @@ fn fit(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
     y: PyReadonlyArray2<'_, f64>,
-    // The feature names and the target names.
-    names: (Vec<String>, Vec<String>),
+    // The feature names, the target names and, for a classifier, its classes (the target
+    // is then one name, y the classes' one-hot codes).
+    names: (Vec<String>, Vec<String>, Option<Vec<String>>),
     request_json: &str,
     n_threads: usize,
     max_memory: Option<f64>,
 ) -> PyResult<(String, String)> {
     let request = TrainRequest::from_json(request_json).map_err(value_error)?;
-    let (feature_names, target_names) = names;
-    let dataset = dataset(&x, &y, &feature_names, &target_names)?;
+    let (feature_names, target_names, classes) = names;
+    let dataset = match classes {
+        None => dataset(&x, &y, &feature_names, &target_names)?,
+        Some(classes) => {
+            // One output per class; two classes: one, the second's indicator.
+            let skip = usize::from(classes.len() == 2);
+            let outputs: Vec<String> = classes
+                .iter()
+                .skip(skip)
+                .map(|c| format!("y={c}"))
+                .collect();
+            dataset(&x, &y, &feature_names, &outputs)?
+                .into_classification(&target_names, classes)
+                .map_err(value_error)?
+        }
+    };
     drop((x, y));
     // This fit's own flag: concurrent fits (threads of one process) stop independently.
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -223,6 +238,31 @@ impl Model {
         let (n, k) = values.shape();
         let out = numpy::ndarray::Array2::from_shape_fn((n, k), |(i, j)| values[(i, j)]);
         Ok(out.to_pyarray(py))
+    }
+
+    /// A classifier's class probabilities (n × classes) for inputs as `predict` takes them:
+    /// softmax(outputs / temperature), exactly as `anmin predict` writes them.
+    fn probabilities<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let t = self
+            .model
+            .temperature
+            .ok_or_else(|| PyValueError::new_err("the model is not a classifier"))?;
+        let outputs = self.predict(py, x)?.readonly();
+        let outputs = matrix(&outputs);
+        let p = crate::classify::probabilities(&outputs, t);
+        let (n, k) = p.shape();
+        let out = numpy::ndarray::Array2::from_shape_fn((n, k), |(i, j)| p[(i, j)]);
+        Ok(out.to_pyarray(py))
+    }
+
+    /// A classifier's classes, in output order (None for a regressor).
+    #[getter]
+    fn classes(&self) -> Option<Vec<String>> {
+        self.model.encoding.classes.clone()
     }
 
     /// The encoded feature names, in input order.

@@ -97,6 +97,9 @@ pub struct RunReport {
     /// How the members of a bagged ensemble (`--bag K`) were trained (only with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bagging: Option<crate::bag::BagReport>,
+    /// A classification's classes and the temperature of its probabilities (only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<crate::train::ClassificationReport>,
 }
 
 impl RunReport {

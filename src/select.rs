@@ -207,7 +207,7 @@ pub fn select(
             time_s: end.as_secs_f64(),
             stop_reason: out.stop_reason,
         });
-        if lower(out.final_entry.val_mse, best.1.val_mse) {
+        if lower(out.final_entry.val_loss(), best.1.val_loss()) {
             best = (Some(stages.len() - 1), out.final_entry, out.network);
             since_best = 0;
         } else if best.0.is_some() {

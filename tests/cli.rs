@@ -97,7 +97,7 @@ fn unknown_feature() {
 fn non_numeric_target() {
     expect_data_error(
         small_csv().as_bytes(),
-        &["--target", "color"],
+        &["--target", "color", "--task", "regress"],
         "in.csv:2:1: target column \"color\" must be numeric, found \"red\"",
     );
 }

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anmin::DataError;
-use anmin::data::{self, Cell, ColumnChoice, Dataset, InputColumn, Prepared, Table};
+use anmin::data::{self, Cell, ColumnChoice, Dataset, InputColumn, Prepared, Table, Task};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -146,6 +146,8 @@ impl ColumnPicks {
                 names(columns(&self.drop, &[]))
             },
             max_one_hot: 2,
+            // A text target is an error, as the checks below expect (not a classification).
+            task: Task::Regress,
         };
         // --features and --drop are exclusive on the command line.
         if !picked.features.is_empty() {
@@ -296,7 +298,7 @@ fn check_dataset(table: &Table, choice: &ColumnChoice, d: &Dataset) -> Checked {
             .sum();
         prop_assert_eq!(d.dropped_rows, noted);
     }
-    let (d_features, k) = (d.encoding.n_features(), d.encoding.targets.len());
+    let (d_features, k) = (d.encoding.n_features(), d.encoding.outputs());
     prop_assert!(d_features >= 1 && k >= 1);
     prop_assert_eq!(d.encoding.feature_names().len(), d_features);
     prop_assert_eq!(d.x.shape(), (n, d_features));
@@ -360,7 +362,7 @@ fn check_prepared(d: &Dataset, test_frac: f64, p: &Prepared) -> Checked {
             continue;
         };
         prop_assert_eq!(samples.x.shape(), (rows, d_features + 1));
-        prop_assert_eq!(samples.y.shape(), (rows, d.encoding.targets.len()));
+        prop_assert_eq!(samples.y.shape(), (rows, d.encoding.outputs()));
         prop_assert!(
             all_finite(samples.x.iter()),
             "non-finite standardized feature"

@@ -74,7 +74,14 @@ fn convex_problem() -> (Samples, Network) {
         (x[(i, 0)] * (c + 1) as f64).sin() + 3.0 * x[(i, 1)] + 10.0
     });
     let net = Network::random(d + 1, h, 2, 0.1, &mut seeded(1, Stream::Init));
-    (Samples { x, y }, net)
+    (
+        Samples {
+            x,
+            y,
+            classify: false,
+        },
+        net,
+    )
 }
 
 const RIDGE: f64 = 0.05;

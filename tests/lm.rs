@@ -256,7 +256,11 @@ fn trajectory_matches_a_plain_dense_lm() {
         let y = DMatrix::from_fn(n, k, |i, c| {
             50.0 + 20.0 * ((x[(i, 0)] * (c + 1) as f64).sin() + x[(i, 1)].abs() * x[(i, 2)])
         });
-        let train = Samples { x, y };
+        let train = Samples {
+            x,
+            y,
+            classify: false,
+        };
         let net = Network::random(d + 1, h, k, alpha, &mut seeded(case as u64, Stream::Init));
         let cfg = LmConfig {
             damping,
@@ -311,7 +315,11 @@ fn training_mse_never_increases_on_a_planted_teacher() {
         let x = inputs(n, d, &mut rng);
         let teacher = random_net(d + 1, 3, k, alpha, &mut rng);
         let y = teacher.predict(&x);
-        let train = Samples { x, y };
+        let train = Samples {
+            x,
+            y,
+            classify: false,
+        };
         let student = Network::random(d + 1, 8, k, alpha, &mut seeded(3, Stream::Init));
         let cfg = LmConfig {
             damping,
@@ -347,7 +355,11 @@ fn converges_when_mu_passes_its_maximum() {
     let (n, d) = (25, 2);
     let x = inputs(n, d, &mut rng);
     let y = DMatrix::from_fn(n, 1, |i, _| (2.0 * x[(i, 0)]).sin() + x[(i, 1)]);
-    let train = Samples { x, y };
+    let train = Samples {
+        x,
+        y,
+        classify: false,
+    };
     let net = Network::random(d + 1, 3, 1, 0.0, &mut seeded(0, Stream::Init));
     let cfg = LmConfig {
         mu_max: 1e4,

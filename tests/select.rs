@@ -31,6 +31,7 @@ fn teacher(n: usize, d: usize, seed: u64) -> Samples {
     Samples {
         y: net.predict(&x) + noise,
         x,
+        classify: false,
     }
 }
 

@@ -233,7 +233,11 @@ fn recovers_a_planted_teacher() {
         let x = inputs(n, d, &mut rng);
         let teacher = random_net(d + 1, teacher_h, 1, 0.0, &mut rng);
         let y = teacher.predict(&x);
-        let train = Samples { x, y };
+        let train = Samples {
+            x,
+            y,
+            classify: false,
+        };
         let var = train.y.column(0).variance();
 
         let student = Network::random(d + 1, student_h, 1, 0.0, &mut seeded(seed, Stream::Init));
@@ -256,7 +260,11 @@ fn safeguarded_never_increases_the_loss() {
         let y = DMatrix::from_fn(n, k, |i, c| {
             (x[(i, 0)] * (c + 1) as f64).sin() + x[(i, 1)].abs() * x[(i, 2)]
         });
-        let train = Samples { x, y };
+        let train = Samples {
+            x,
+            y,
+            classify: false,
+        };
         // Every step rule, with and without chord steps.
         for (step, refine) in [
             (StepRule::Halving, 0),
@@ -305,7 +313,11 @@ fn plain_variant_keeps_the_best_iterate() {
     let (n, d) = (300, 4);
     let x = inputs(n, d, &mut rng);
     let y = DMatrix::from_fn(n, 1, |i, _| (2.0 * x[(i, 0)]).sin() + x[(i, 1)] * x[(i, 2)]);
-    let train = Samples { x, y };
+    let train = Samples {
+        x,
+        y,
+        classify: false,
+    };
     let net = Network::random(d + 1, 32, 1, 0.0, &mut seeded(2, Stream::Init));
     let run = anmin_run(net, &train, 20, Variant::Plain);
     let min = run
@@ -337,6 +349,7 @@ fn singular_systems_stay_finite() {
     let train = Samples {
         x: x.clone(),
         y: y.clone(),
+        classify: false,
     };
     let mut net = Network::random(d + 1, 8, 1, 0.0, &mut seeded(0, Stream::Init));
     net.a.row_mut(3).fill(0.0);
@@ -354,6 +367,7 @@ fn singular_systems_stay_finite() {
     let train = Samples {
         x: x_small,
         y: y_small,
+        classify: false,
     };
     let net = Network::random(4, 16, 1, 0.0, &mut seeded(0, Stream::Init));
     let run = anmin_run(net, &train, 10, Variant::Safeguarded);
@@ -362,7 +376,11 @@ fn singular_systems_stay_finite() {
     // A constant feature (standardized to zero) next to informative ones.
     let mut x_const = x.clone();
     x_const.column_mut(2).fill(0.0);
-    let train = Samples { x: x_const, y };
+    let train = Samples {
+        x: x_const,
+        y,
+        classify: false,
+    };
     let net = Network::random(d + 1, 8, 1, 0.1, &mut seeded(0, Stream::Init));
     let run = anmin_run(net, &train, 10, Variant::Plain);
     assert_finite_run(&run, "constant feature");
@@ -375,7 +393,11 @@ fn results_do_not_depend_on_the_thread_count() {
     let (n, d) = (2000, 10);
     let x = inputs(n, d, &mut rng);
     let y = DMatrix::from_fn(n, 1, |i, _| x[(i, 0)].sin() + x[(i, 1)] * x[(i, 2)]);
-    let train = Samples { x, y };
+    let train = Samples {
+        x,
+        y,
+        classify: false,
+    };
     for cfg in [
         AnminConfig::default(),
         AnminConfig {
@@ -445,7 +467,11 @@ fn planted_teacher_with_conjugate_gradients() {
     let x = inputs(n, d, &mut rng);
     let teacher = random_net(d + 1, 4, 1, 0.0, &mut rng);
     let y = teacher.predict(&x);
-    let train = Samples { x, y };
+    let train = Samples {
+        x,
+        y,
+        classify: false,
+    };
     let var = train.y.column(0).variance();
     let cfg = AnminConfig {
         a_solver: anmin::optim::anmin::ASolver::Cg,

@@ -104,17 +104,216 @@ def _text(kind: str, value: Any) -> str:
     return repr(value)
 
 
-def _parse(param: str, name: str, value: Any) -> Any:
-    """The setting `name`'s value (given as parameter `param`), checked by the library."""
+def _parse(param: str, name: str, value: Any, owner: str = "ANMINRegressor") -> Any:
+    """The setting `name`'s value (given as parameter `param` of estimator `owner`), checked
+    by the library."""
     kind = _declarations(name)[0]["type"]
     try:
         return json.loads(_native.parse_setting(name, _text(kind, value)))
     except ValueError as e:
-        raise ValueError(f"The '{param}' parameter of ANMINRegressor is invalid: {e}. "
+        raise ValueError(f"The '{param}' parameter of {owner} is invalid: {e}. "
                          f"Got {value!r} instead.") from None
 
 
-class ANMINRegressor(RegressorMixin, BaseEstimator):
+class _ANMINBase(BaseEstimator):
+    """What ANMINRegressor and ANMINClassifier share: the parameters (ANMINRegressor's
+    signature, generated for the classifier), their checks into the run request, input
+    validation, the native fit, the fitted model's attributes, pickling and model files."""
+
+    # ---- parameters -> run request -------------------------------------------------------
+
+    def _given(self, optimizer: str) -> dict:
+        """Each setting's parameter and value, by setting name: the older names mapped to
+        the settings they stand for (`max_iter` to this optimizer's step budget)."""
+        given: dict = {}
+        for s in SETTINGS:
+            if s["python"] == "param" and s["name"] not in given:
+                given[s["name"]] = (s["name"], getattr(self, s["name"]))
+        for alias, names in _ALIASES.items():
+            value = getattr(self, alias)
+            if value is None:
+                continue
+            taken = [n for n in names if _takes(optimizer, n)] or names[:1]
+            name = taken[0]
+            if given[name][1] is not None:
+                raise ValueError(f"The '{alias}' and '{name}' parameters of "
+                                 f"{type(self).__name__} are the same setting; give one of "
+                                 f"them")
+            given[name] = (alias, value)
+        return given
+
+    def _check_params(self) -> dict:
+        """The run request (the library's `TrainRequest` as JSON), every parameter checked
+        against the settings' description: only the settings given; the library's defaults
+        fill in the rest."""
+        owner = type(self).__name__
+        optimizer = _parse("optimizer", "optimizer", self.optimizer, owner)
+        values: dict = {}
+        settings: dict = {}
+        for name, (param, value) in self._given(optimizer).items():
+            declared = _declarations(name)
+            of_optimizer = declared[0]["optimizer"] is not None
+            if value is None and name == "clip":
+                value = "none"
+            if value is None and (of_optimizer or declared[0]["default"] is None):
+                continue
+            parsed = _parse(param, name, value, owner)
+            if of_optimizer:
+                if not _takes(optimizer, name):
+                    raise ValueError(f"The '{param}' parameter of {owner}: "
+                                     f"{_native.not_taken(optimizer, name)}; leave it None")
+                settings[name] = parsed
+            else:
+                values[name] = parsed
+        own = {param: _parse(param, name, getattr(self, param), owner)
+               for param, name in _OWN.items() if getattr(self, param) is not None}
+        request = {
+            "split": {
+                "test_frac": 0.0,
+                "seed": own.get("random_state", 0),
+                "val_frac": values.get("val_frac"),
+                "clip": values["clip"],
+            },
+            "network": _owned(values, "network"),
+            "preprocess": _owned(values, "preprocess"),
+            "optimizer": optimizer,
+            "settings": settings,
+            "auto": values["auto"],
+            "ridge": values.get("ridge"),
+            "bag": values.get("bag"),
+            "max_seconds": values.get("max_seconds"),
+        }
+        # What no single parameter shows: the variant's own settings, `ridge="auto"` with
+        # no validation rows, `mu_max` below `mu`.
+        try:
+            _native.check_request(json.dumps(request))
+        except ValueError as e:
+            raise ValueError(f"{owner}: {e}") from None
+        return request
+
+    # ---- fit -----------------------------------------------------------------------------
+
+    def _validate(self, X, y="no_validation", reset: bool = True, y_numeric: bool = True):
+        # NaN in X is a missing value (imputed by the model); infinities are rejected.
+        # scikit-learn checks y finite whatever this says.
+        kwargs = dict(dtype=np.float64, order=None)
+        if _validate_data is not None:
+            kwargs["ensure_all_finite"] = "allow-nan"
+        else:  # pragma: no cover - scikit-learn < 1.6
+            kwargs["force_all_finite"] = "allow-nan"
+        if isinstance(y, str) and y == "no_validation":
+            if _validate_data is not None:
+                return _validate_data(self, X, reset=reset, **kwargs)
+            return self._validate_data(X, reset=reset, **kwargs)  # pragma: no cover
+        kwargs.update(multi_output=y_numeric, y_numeric=y_numeric)
+        if _validate_data is not None:
+            return _validate_data(self, X, y, reset=reset, **kwargs)
+        return self._validate_data(X, y, reset=reset, **kwargs)  # pragma: no cover
+
+    def fit(self, X, y):
+        """Trains on every row of X. Ctrl-C stops training after the current step and raises
+        KeyboardInterrupt; the estimator is then left as it was before `fit`."""
+        request = self._check_params()
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y, request)
+        except BaseException:
+            # An error or Ctrl-C leaves the estimator as it was (validation had already set
+            # n_features_in_ and feature_names_in_).
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _native_fit(self, X, Y, request: dict, targets: tuple) -> tuple:
+        """Trains on X and the 2-D targets Y through the native module: `targets` is the
+        target names and, for a classifier, its classes. The model file and the run JSON."""
+        feature_names = getattr(self, "feature_names_in_", None)
+        if feature_names is None:
+            feature_names = [f"x{j}" for j in range(X.shape[1])]
+        _unique(feature_names, "feature")
+        target_names, classes = targets
+        _unique(target_names, "target")
+        model_json, report_json = _native.fit(
+            X, np.asarray(Y, dtype=np.float64),
+            ([str(f) for f in feature_names], [str(t) for t in target_names], classes),
+            json.dumps(request), int(self.n_threads), self._max_memory())
+        return model_json, json.loads(report_json)
+
+    def _max_memory(self) -> Optional[float]:
+        if self.max_memory is None:
+            return None
+        return float(_parse("max_memory", "max_memory", self.max_memory, type(self).__name__))
+
+    def _set_fitted(self, model_json: str, report: Optional[dict], y_1d: bool) -> None:
+        model = json.loads(model_json)
+        self._model_json = model_json
+        self._native_model = _native.Model(model_json)
+        self._y_1d = y_1d
+        self.hidden_weights_ = np.asarray(model["hidden_weights"], dtype=np.float64)
+        self.output_weights_ = np.asarray(model["output_weights"], dtype=np.float64)
+        self.output_bias_ = np.asarray(model["output_bias"], dtype=np.float64)
+        self.run_report_ = report
+        if report is not None:
+            self.history_ = report["history"]
+            self.loss_curve_ = [e["train_mse"] for e in self.history_]
+            self.n_iter_ = int(self.history_[-1]["iter"])
+            self.best_loss_ = report["best"]["train_mse"]
+            self.stop_reason_ = report["stop_reason"]
+            self.selection_ = report.get("selection")
+            self.bagging_ = report.get("bagging")
+            self.solver_ = report.get("solver")
+        else:
+            training = model.get("training") or {}
+            self.history_ = None
+            self.loss_curve_ = None
+            self.n_iter_ = training.get("iter")
+            self.best_loss_ = training.get("train_mse")
+            self.stop_reason_ = None
+            self.selection_ = None
+            self.bagging_ = None
+            self.solver_ = None
+
+    # The native model is rebuilt from the model file, which is the pickled state.
+    def __getstate__(self):
+        # A copy: object.__getstate__ may return the instance's own __dict__.
+        state = dict(super().__getstate__())
+        state.pop("_native_model", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_model_json" in self.__dict__:
+            self._native_model = _native.Model(self._model_json)
+
+    # ---- model files ---------------------------------------------------------------------
+
+    @property
+    def model_json_(self) -> str:
+        """The fitted model as the CLI's model file (``anmin train --save-model``)."""
+        check_is_fitted(self, "_model_json")
+        return self._model_json
+
+    def save_model(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the CLI's model file: ``anmin predict --model PATH`` predicts with it."""
+        text = self.model_json_
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        # Whole or not at all, as the CLI writes files, and with the mode a new file gets
+        # (0666 less the umask), not mkstemp's private 0600.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".anmin-model-")
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+class ANMINRegressor(RegressorMixin, _ANMINBase):
     """A two-layer ReLU regression network trained by ANMIN (or SGD, Adam, LBFGS, LM).
 
     f(x) = B σ(A [x; 1]) + b0 on standardized inputs, trained on all rows of X exactly as
@@ -258,108 +457,11 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         self.lbfgs_history = lbfgs_history
         self.validation_fraction = validation_fraction
 
-    # ---- parameters -> run request -------------------------------------------------------
-
-    def _given(self, optimizer: str) -> dict:
-        """Each setting's parameter and value, by setting name: the older names mapped to
-        the settings they stand for (`max_iter` to this optimizer's step budget)."""
-        given: dict = {}
-        for s in SETTINGS:
-            if s["python"] == "param" and s["name"] not in given:
-                given[s["name"]] = (s["name"], getattr(self, s["name"]))
-        for alias, names in _ALIASES.items():
-            value = getattr(self, alias)
-            if value is None:
-                continue
-            taken = [n for n in names if _takes(optimizer, n)] or names[:1]
-            name = taken[0]
-            if given[name][1] is not None:
-                raise ValueError(f"The '{alias}' and '{name}' parameters of ANMINRegressor "
-                                 f"are the same setting; give one of them")
-            given[name] = (alias, value)
-        return given
-
-    def _check_params(self) -> dict:
-        """The run request (the library's `TrainRequest` as JSON), every parameter checked
-        against the settings' description: only the settings given; the library's defaults
-        fill in the rest."""
-        optimizer = _parse("optimizer", "optimizer", self.optimizer)
-        values: dict = {}
-        settings: dict = {}
-        for name, (param, value) in self._given(optimizer).items():
-            declared = _declarations(name)
-            of_optimizer = declared[0]["optimizer"] is not None
-            if value is None and name == "clip":
-                value = "none"
-            if value is None and (of_optimizer or declared[0]["default"] is None):
-                continue
-            parsed = _parse(param, name, value)
-            if of_optimizer:
-                if not _takes(optimizer, name):
-                    raise ValueError(f"The '{param}' parameter of ANMINRegressor: "
-                                     f"{_native.not_taken(optimizer, name)}; leave it None")
-                settings[name] = parsed
-            else:
-                values[name] = parsed
-        own = {param: _parse(param, name, getattr(self, param))
-               for param, name in _OWN.items() if getattr(self, param) is not None}
-        request = {
-            "split": {
-                "test_frac": 0.0,
-                "seed": own.get("random_state", 0),
-                "val_frac": values.get("val_frac"),
-                "clip": values["clip"],
-            },
-            "network": _owned(values, "network"),
-            "preprocess": _owned(values, "preprocess"),
-            "optimizer": optimizer,
-            "settings": settings,
-            "auto": values["auto"],
-            "ridge": values.get("ridge"),
-            "bag": values.get("bag"),
-            "max_seconds": values.get("max_seconds"),
-        }
-        # What no single parameter shows: the variant's own settings, `ridge="auto"` with
-        # no validation rows, `mu_max` below `mu`.
-        try:
-            _native.check_request(json.dumps(request))
-        except ValueError as e:
-            raise ValueError(f"ANMINRegressor: {e}") from None
-        return request
-
-    # ---- fit / predict -------------------------------------------------------------------
-
-    def _validate(self, X, y="no_validation", reset: bool = True):
-        # NaN in X is a missing value (imputed by the model); infinities are rejected.
-        # scikit-learn checks y finite whatever this says.
-        kwargs = dict(dtype=np.float64, order=None)
-        if _validate_data is not None:
-            kwargs["ensure_all_finite"] = "allow-nan"
-        else:  # pragma: no cover - scikit-learn < 1.6
-            kwargs["force_all_finite"] = "allow-nan"
-        if isinstance(y, str) and y == "no_validation":
-            if _validate_data is not None:
-                return _validate_data(self, X, reset=reset, **kwargs)
-            return self._validate_data(X, reset=reset, **kwargs)  # pragma: no cover
-        kwargs.update(multi_output=True, y_numeric=True)
-        if _validate_data is not None:
-            return _validate_data(self, X, y, reset=reset, **kwargs)
-        return self._validate_data(X, y, reset=reset, **kwargs)  # pragma: no cover
-
     def fit(self, X, y) -> "ANMINRegressor":
         """Trains on every row of X (numeric; float64 or float32; C or Fortran order) and
         y (1-D, or 2-D for several outputs). Ctrl-C stops training after the current step
         and raises KeyboardInterrupt; the estimator is then left as it was before `fit`."""
-        request = self._check_params()
-        before = dict(self.__dict__)
-        try:
-            return self._fit(X, y, request)
-        except BaseException:
-            # An error or Ctrl-C leaves the estimator as it was (validation had already set
-            # n_features_in_ and feature_names_in_).
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
+        return super().fit(X, y)
 
     def _fit(self, X, y, request: dict) -> "ANMINRegressor":
         target_names = _target_names(y)
@@ -371,51 +473,9 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("y has 0 outputs; at least 1 is required.")
         if target_names is None or len(target_names) != y2.shape[1]:
             target_names = ["y"] if y_1d else [f"y{j}" for j in range(y2.shape[1])]
-        feature_names = getattr(self, "feature_names_in_", None)
-        if feature_names is None:
-            feature_names = [f"x{j}" for j in range(X.shape[1])]
-        _unique(feature_names, "feature")
-        _unique(target_names, "target")
-        model_json, report_json = _native.fit(
-            X, np.asarray(y2, dtype=np.float64),
-            ([str(f) for f in feature_names], [str(t) for t in target_names]),
-            json.dumps(request), int(self.n_threads), self._max_memory())
-        self._set_fitted(model_json, json.loads(report_json), y_1d)
+        model_json, report = self._native_fit(X, y2, request, (target_names, None))
+        self._set_fitted(model_json, report, y_1d)
         return self
-
-    def _max_memory(self) -> Optional[float]:
-        if self.max_memory is None:
-            return None
-        return float(_parse("max_memory", "max_memory", self.max_memory))
-
-    def _set_fitted(self, model_json: str, report: Optional[dict], y_1d: bool) -> None:
-        model = json.loads(model_json)
-        self._model_json = model_json
-        self._native_model = _native.Model(model_json)
-        self._y_1d = y_1d
-        self.hidden_weights_ = np.asarray(model["hidden_weights"], dtype=np.float64)
-        self.output_weights_ = np.asarray(model["output_weights"], dtype=np.float64)
-        self.output_bias_ = np.asarray(model["output_bias"], dtype=np.float64)
-        self.run_report_ = report
-        if report is not None:
-            self.history_ = report["history"]
-            self.loss_curve_ = [e["train_mse"] for e in self.history_]
-            self.n_iter_ = int(self.history_[-1]["iter"])
-            self.best_loss_ = report["best"]["train_mse"]
-            self.stop_reason_ = report["stop_reason"]
-            self.selection_ = report.get("selection")
-            self.bagging_ = report.get("bagging")
-            self.solver_ = report.get("solver")
-        else:
-            training = model.get("training") or {}
-            self.history_ = None
-            self.loss_curve_ = None
-            self.n_iter_ = training.get("iter")
-            self.best_loss_ = training.get("train_mse")
-            self.stop_reason_ = None
-            self.selection_ = None
-            self.bagging_ = None
-            self.solver_ = None
 
     def predict(self, X) -> np.ndarray:
         """Predictions with the model's standardization and clipping, as `anmin predict`."""
@@ -423,45 +483,6 @@ class ANMINRegressor(RegressorMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         out = self._native_model.predict(X)
         return out[:, 0] if self._y_1d else out
-
-    # The native model is rebuilt from the model file, which is the pickled state.
-    def __getstate__(self):
-        # A copy: object.__getstate__ may return the instance's own __dict__.
-        state = dict(super().__getstate__())
-        state.pop("_native_model", None)
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "_model_json" in self.__dict__:
-            self._native_model = _native.Model(self._model_json)
-
-    # ---- model files ---------------------------------------------------------------------
-
-    @property
-    def model_json_(self) -> str:
-        """The fitted model as the CLI's model file (``anmin train --save-model``)."""
-        check_is_fitted(self, "_model_json")
-        return self._model_json
-
-    def save_model(self, path: Union[str, os.PathLike]) -> None:
-        """Writes the CLI's model file: ``anmin predict --model PATH`` predicts with it."""
-        text = self.model_json_
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        # Whole or not at all, as the CLI writes files, and with the mode a new file gets
-        # (0666 less the umask), not mkstemp's private 0600.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".anmin-model-")
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -507,7 +528,7 @@ def _unique(names, what: str) -> None:
 
 
 def load_model(path: Union[str, os.PathLike]) -> ANMINRegressor:
-    """An `ANMINRegressor` that predicts with a model file written by
+    """An `ANMINRegressor` (an `ANMINClassifier` for a classifier's file) that predicts with a model file written by
     ``anmin train --save-model`` or `ANMINRegressor.save_model`. Its inputs are the file's
     encoded features in order; models with categorical input columns need those encoded as
     the CLI does (one indicator column per category)."""
@@ -525,14 +546,29 @@ def _from_model_json(text: str) -> ANMINRegressor:
     training = model.get("training") or {}
     # A bagged model is its members stacked: `bag` networks of hidden/bag units each.
     bag = training.get("bag", 1)
-    est = ANMINRegressor(hidden=len(model["hidden_weights"]) // bag, alpha=model["alpha"],
-                         bag=bag)
+    classes = native.classes
+    if classes is not None:
+        from ._classifier import ANMINClassifier
+        estimator = ANMINClassifier
+    else:
+        estimator = ANMINRegressor
+    est = estimator(hidden=len(model["hidden_weights"]) // bag, alpha=model["alpha"], bag=bag)
     if training.get("seed") is not None:
         est.random_state = training["seed"]
     names = native.features
     est.n_features_in_ = len(names)
     if names != [f"x{j}" for j in range(len(names))]:
         est.feature_names_in_ = np.asarray(names, dtype=object)
+    if classes is not None:
+        # The classes as the file writes them (text; numbers as numbers where all are).
+        try:
+            est.classes_ = np.asarray([float(c) for c in classes])
+            if all(c.is_integer() for c in est.classes_):
+                est.classes_ = est.classes_.astype(np.int64)
+        except ValueError:
+            est.classes_ = np.asarray(classes, dtype=object)
+        est._set_fitted(text, None, False)
+        return est
     # A model file does not say whether y was 1-D: one target predicts a 1-D array.
     est._set_fitted(text, None, len(native.targets) == 1)
     return est

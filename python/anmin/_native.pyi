@@ -10,12 +10,14 @@ __version__: str
 def fit(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
-    names: Tuple[Sequence[str], Sequence[str]],
+    names: Tuple[Sequence[str], Sequence[str], Optional[Sequence[str]]],
     request_json: str,
     n_threads: int,
     max_memory: Optional[float] = None,
 ) -> Tuple[str, str]:
-    """Trains as `anmin train --test-frac 0` does; returns (model JSON, run JSON)."""
+    """Trains as `anmin train --test-frac 0` does; returns (model JSON, run JSON). With
+    classes (the third of `names`), y holds their one-hot codes and `names[1]` is the one
+    target's name."""
 
 class Model:
     """A saved model, parsed once (the text of a model file)."""
@@ -23,6 +25,10 @@ class Model:
     def __init__(self, model_json: str) -> None: ...
     def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The model's outputs (n × k) for encoded inputs (n × d), as `anmin predict`."""
+    def probabilities(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """A classifier's class probabilities (n × classes), as `anmin predict`."""
+    @property
+    def classes(self) -> Optional[List[str]]: ...
     @property
     def features(self) -> List[str]: ...
     @property

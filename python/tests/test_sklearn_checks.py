@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from anmin import ANMINRegressor
+from anmin import ANMINClassifier, ANMINRegressor
 
 # Checks that cannot pass, each with the reason, as scikit-learn's `expected_failed_checks`
 # takes them. None today: every check passes. (The array-API check is skipped by
@@ -16,7 +16,7 @@ def expected_failed(estimator):
 
 
 @parametrize_with_checks(
-    [ANMINRegressor(hidden=8, max_iter=5)],
+    [ANMINRegressor(hidden=8, max_iter=5), ANMINClassifier(hidden=8, max_iter=5)],
     expected_failed_checks=expected_failed,
 )
 def test_sklearn_compatible(estimator, check):

@@ -64,7 +64,7 @@ fn format_iters(stats: Option<SampleStats>) -> String {
 /// A markdown table of `aggregates`: one row per optimizer with the mean ± sample std of the
 /// final metrics, time and iterations, and its wins, followed by a line explaining the wins.
 pub fn markdown_table(aggregates: &BTreeMap<String, OptimizerAggregate>) -> String {
-    let header = [
+    let mut header = vec![
         "optimizer",
         "runs",
         "train MSE",
@@ -75,10 +75,17 @@ pub fn markdown_table(aggregates: &BTreeMap<String, OptimizerAggregate>) -> Stri
         "wins (train)",
         "wins (test)",
     ];
-    let rows: Vec<[String; 9]> = aggregates
+    // Classifiers' accuracy and log loss, when some row has them.
+    let classes = aggregates
+        .values()
+        .any(|a| a.test_accuracy.is_some() || a.test_log_loss.is_some());
+    if classes {
+        header.extend(["test accuracy", "test log loss"]);
+    }
+    let rows: Vec<Vec<String>> = aggregates
         .iter()
         .map(|(name, a)| {
-            [
+            let mut row = vec![
                 name.clone(),
                 a.n_runs.to_string(),
                 format_stats(a.train_mse, 4),
@@ -88,11 +95,18 @@ pub fn markdown_table(aggregates: &BTreeMap<String, OptimizerAggregate>) -> Stri
                 format_iters(a.iters),
                 format!("{} of {}", a.wins_train, a.n_runs),
                 format!("{} of {}", a.wins_test, a.n_runs),
-            ]
+            ];
+            if classes {
+                row.extend([
+                    format_stats(a.test_accuracy, 4),
+                    format_stats(a.test_log_loss, 4),
+                ]);
+            }
+            row
         })
         .collect();
     // Pad to column width so that the table also reads well as plain text.
-    let mut widths = header.map(|h| h.chars().count());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -101,7 +115,7 @@ pub fn markdown_table(aggregates: &BTreeMap<String, OptimizerAggregate>) -> Stri
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .enumerate()
             .map(|(i, (cell, width))| {
                 let pad = width - cell.chars().count();
@@ -115,7 +129,8 @@ pub fn markdown_table(aggregates: &BTreeMap<String, OptimizerAggregate>) -> Stri
             .collect();
         format!("| {} |\n", padded.join(" | "))
     };
-    let mut out = line(&header.map(String::from));
+    let header: Vec<String> = header.into_iter().map(String::from).collect();
+    let mut out = line(&header);
     // The delimiter row spans each cell with its padding; ":" at the end right-aligns.
     let rule: Vec<String> = widths
         .iter()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::data::{PreprocessSettings, Scaling};
+use crate::data::{PreprocessSettings, Scaling, Task};
 use crate::images::shapes::Shape;
 use crate::model::Init;
 use crate::optim::OptimizerKind;
@@ -15,7 +15,7 @@ use crate::optim::anmin::{ASolver, Variant};
 use crate::optim::baselines::lm::Damping;
 use crate::settings::catalogue::{
     ALPHA, AUTO, CLIP, GEN_FEATURES, GEN_HIDDEN, GEN_ROWS, HIDDEN, JOBS, MAX_MEMORY, MAX_SECONDS,
-    SEED, SPLITS, TEST_FRAC, THREADS, VAL_FRAC,
+    SEED, SPLITS, TASK, TEST_FRAC, THREADS, VAL_FRAC,
 };
 use crate::settings::flag_help;
 pub use crate::train::{Clip, DEFAULT_CLIP, Ridge};
@@ -110,6 +110,10 @@ pub struct DataArgs {
           value_parser = setting::<usize>("max_one_hot"))]
     #[serde(skip_serializing_if = "is_zero")]
     pub max_one_hot: usize,
+    #[arg(long, help = flag_help("task"), default_value = TASK.default.word(),
+          value_parser = choice::<Task>())]
+    #[serde(skip_serializing_if = "is_auto_task")]
+    pub task: Task,
     #[arg(long, help = flag_help("scaling"), value_parser = choice::<Scaling>())]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling: Option<Scaling>,
@@ -125,6 +129,10 @@ pub struct DataArgs {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_auto_task(t: &Task) -> bool {
+    *t == Task::Auto
 }
 
 impl DataArgs {

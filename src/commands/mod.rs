@@ -13,7 +13,7 @@ pub mod summarize;
 pub mod train;
 
 use crate::cli::{Cli, Command, DataArgs, GenCommand};
-use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, NoteKind, Source, Table};
+use crate::data::{ColumnChoice, DEFAULT_DATASET, Dataset, NoteKind, Source, Table, Task};
 use crate::error::Result;
 use crate::outputs::{self, Output};
 
@@ -142,6 +142,14 @@ pub fn source_of(data: &DataArgs) -> Source {
 pub fn load_dataset(data: &DataArgs) -> Result<Dataset> {
     let table = Table::read(&source_of(data), data.delimiter)?;
     let dataset = Dataset::from_table(&table, &column_choice(data))?;
+    if let (Some(classes), Task::Auto) = (&dataset.encoding.classes, data.task) {
+        eprintln!(
+            "note: target column {:?} holds text: classifying its {} classes (--task regress \
+             refuses text targets, --task classify also reads numbers as labels)",
+            dataset.encoding.targets[0],
+            classes.len()
+        );
+    }
     for note in &dataset.notes {
         let label = match note.kind {
             NoteKind::MissingTarget => "note",
@@ -162,5 +170,6 @@ pub fn column_choice(data: &DataArgs) -> ColumnChoice {
         drop_missing: data.drop_missing,
         numeric: data.numeric.clone(),
         max_one_hot: data.max_one_hot,
+        task: data.task,
     }
 }

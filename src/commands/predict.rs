@@ -9,15 +9,27 @@ use crate::model::SavedModel;
 use crate::outputs;
 use crate::predict::{Predictions, predict_table};
 
-/// The predictions as CSV: a header `predicted_<target>` per target, one row per input row.
+/// The predictions as CSV: a header `predicted_<target>` per target, one row per input row; a
+/// classifier's: `predicted_<target>` (the class), then `p_<class>` per class.
 pub fn to_csv(p: &Predictions) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header: Vec<String> = p.targets.iter().map(|t| format!("predicted_{t}")).collect();
-    writer.write_record(&header).expect("in-memory write");
-    for row in p.values.row_iter() {
-        writer
-            .write_record(row.iter().map(|v| v.to_string()))
-            .expect("in-memory write");
+    if let Some(c) = &p.classes {
+        let mut header = vec![format!("predicted_{}", p.targets[0])];
+        header.extend(c.labels.iter().map(|l| format!("p_{l}")));
+        writer.write_record(&header).expect("in-memory write");
+        for (i, &k) in c.predicted.iter().enumerate() {
+            let mut record = vec![c.labels[k].clone()];
+            record.extend(c.probabilities.row(i).iter().map(|v| v.to_string()));
+            writer.write_record(&record).expect("in-memory write");
+        }
+    } else {
+        let header: Vec<String> = p.targets.iter().map(|t| format!("predicted_{t}")).collect();
+        writer.write_record(&header).expect("in-memory write");
+        for row in p.values.row_iter() {
+            writer
+                .write_record(row.iter().map(|v| v.to_string()))
+                .expect("in-memory write");
+        }
     }
     String::from_utf8(writer.into_inner().expect("in-memory flush")).expect("CSV is UTF-8")
 }
@@ -55,7 +67,16 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     }
     let csv = to_csv(&predictions);
     let mut summary = String::new();
-    if let Some(m) = &predictions.metrics {
+    if let Some(m) = predictions.classes.as_ref().and_then(|c| c.metrics) {
+        let shown = |v: Option<f64>| v.map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
+        summary += &format!(
+            "{} rows with classes {}: accuracy {}, log loss {}\n",
+            table.n_rows(),
+            predictions.targets.join(", "),
+            shown(m.accuracy),
+            shown(m.log_loss)
+        );
+    } else if let Some(m) = &predictions.metrics {
         let r2 =
             m.r2.map_or_else(|| "undefined".into(), |v| format!("{v:.6}"));
         let mse = m

@@ -157,6 +157,39 @@ fn targets_phrase(targets: &[String]) -> String {
     }
 }
 
+/// The accuracy and log-loss rows of a classification's summary.
+fn class_rows(report: &RunReport, c: &crate::train::ClassificationReport) -> String {
+    let mut out = format!(
+        "\n{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+        "", "iter", "train acc", "test acc", "train LL", "test LL"
+    );
+    let row = |label: &str, e: &HistoryEntry| {
+        format!(
+            "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+            label,
+            e.iter,
+            cell(report, "train_accuracy", e.train_accuracy),
+            cell(report, "test_accuracy", e.test_accuracy),
+            cell(report, "train_log_loss", e.train_log_loss),
+            cell(report, "test_log_loss", e.test_log_loss)
+        )
+    };
+    out.push_str(&row("initial", &report.history[0]));
+    out.push_str(&row("final", &report.final_entry));
+    out.push_str(
+        "(LL: log loss; final's at the saved model's temperature, the others' fitted on their \
+         own training rows)\n",
+    );
+    if c.calibrated_on == "training" {
+        out.push_str(
+            "note: no rows were held out, so the temperature was fitted on the training rows \
+             and the probabilities are overconfident; --auto or --val-frac calibrates them on \
+             held-out rows\n",
+        );
+    }
+    out
+}
+
 /// A metric's table cell: its value, "-" without a test set, or why else it is undefined.
 fn cell(report: &RunReport, key: &str, v: Option<f64>) -> String {
     match (v, report.why_undefined(key)) {
@@ -180,6 +213,17 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
         d.features.len(),
         targets_phrase(&d.targets)
     ));
+    if let Some(c) = &report.classification {
+        out.push_str(&format!(
+            "classes   {}: {} (one output each; probabilities softmax(outputs / {:.4}), the \
+             temperature fitted on {} {} rows)\n",
+            c.classes.len(),
+            c.classes.join(", "),
+            c.temperature,
+            c.n_calibration,
+            c.calibrated_on.replace('_', "-"),
+        ));
+    }
     out.push_str(&format!(
         "split     seed {}: {} train, {} test\n",
         s.seed, s.n_train, s.n_test
@@ -276,6 +320,9 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
     // A bag's history adds members: the best partial ensemble by training MSE is no model.
     if report.bagging.is_none() {
         out.push_str(&row("best", &report.best));
+    }
+    if let Some(c) = &report.classification {
+        out.push_str(&class_rows(report, c));
     }
     // What the words in place of numbers mean.
     let reasons: BTreeSet<Undefined> = report.undefined_metrics.values().copied().collect();

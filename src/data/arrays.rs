@@ -120,6 +120,7 @@ impl Dataset {
                     .map(|name| InputColumn::Numeric { name: name.clone() })
                     .collect(),
                 targets: targets.to_vec(),
+                classes: None,
             },
             x: x_m,
             y: y_m,
@@ -127,6 +128,44 @@ impl Dataset {
             file_rows: x.rows,
             notes: Vec::new(),
         })
+    }
+}
+
+impl Dataset {
+    /// This dataset (its targets the one-hot codes of `classes`, one column each) as a
+    /// classification of one target named `target[0]`. Every row must be one class.
+    pub fn into_classification(
+        mut self,
+        target: &[String],
+        classes: Vec<String>,
+    ) -> Result<Dataset, DataError> {
+        let problem = |message: String| DataError::ColumnChoice {
+            path: self.source.clone(),
+            message,
+        };
+        let outputs = super::encode::labels_outputs(classes.len());
+        if target.len() != 1 || classes.len() < 2 || outputs != self.y.ncols() {
+            return Err(problem(format!(
+                "a classification takes one target and at least 2 classes, one column of y \
+                 each (two classes: one, the second's indicator); got {} targets, {} classes \
+                 and {} columns",
+                target.len(),
+                classes.len(),
+                self.y.ncols()
+            )));
+        }
+        let one_hot = |row: usize| {
+            let r = self.y.row(row);
+            r.iter().all(|&v| v == 0.0 || v == 1.0) && (outputs == 1 || r.sum() == 1.0)
+        };
+        if let Some(row) = (0..self.y.nrows()).find(|&row| !one_hot(row)) {
+            return Err(problem(format!(
+                "row {row} of y is not the one-hot code of a class"
+            )));
+        }
+        self.encoding.targets = target.to_vec();
+        self.encoding.classes = Some(classes);
+        Ok(self)
     }
 }
 

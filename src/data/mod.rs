@@ -16,7 +16,7 @@ pub use arrays::{Layout, MatrixRef};
 pub use cell::{Cell, is_missing};
 pub use encode::{
     ColumnChoice, Dataset, EncodeNote, Encoding, FeatureKind, InputColumn, MISSING_CATEGORY,
-    NoteKind,
+    NoteKind, Task, class_index, label_of,
 };
 pub use input::Source;
 pub use scale::{DeriveNotes, PreprocessSettings, Scaling, Standardized, Standardizer};
@@ -37,8 +37,11 @@ pub const DEFAULT_DATASET: Source = Source::Embedded {
 pub struct Samples {
     /// n × (d+1): standardized features and a last column of ones (the hidden bias input).
     pub x: DMatrix<f64>,
-    /// n × k targets in their own units.
+    /// n × k targets in their own units; for classification, the one-hot codes of the
+    /// classes.
     pub y: DMatrix<f64>,
+    /// Whether `y` holds classes (one-hot): the runs then report accuracy and log loss.
+    pub classify: bool,
 }
 
 impl Samples {
@@ -88,7 +91,8 @@ impl Samples {
             clipped_rows: standardized.clipped_rows,
             derive: standardized.notes,
         };
-        Ok((Samples { x, y }, noted))
+        let classify = encoding.classes.is_some();
+        Ok((Samples { x, y, classify }, noted))
     }
 
     pub fn n(&self) -> usize {
@@ -109,6 +113,7 @@ impl Samples {
         Samples {
             x: self.x.select_rows(rows),
             y: self.y.select_rows(rows),
+            classify: self.classify,
         }
     }
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use faer::Par;
 
+use crate::classify::{self, ClassMetrics};
 use crate::data::Samples;
 use crate::history::{HistoryEntry, StopReason};
 use crate::metrics::{self, Metrics};
@@ -349,15 +350,36 @@ pub fn finished(run: Finished<'_>) -> RunOutcome {
 }
 
 fn measure(net: &Network, sets: Sets<'_>) -> Measured {
+    let outputs = |samples: &Samples| net.predict(&samples.x);
+    let train_out = outputs(sets.train);
+    let val_out = sets.val.map(outputs);
+    let test_out = sets.test.map(outputs);
+    let classes = sets.train.classify.then(|| {
+        // Train and test at the temperature fitted on the training rows; validation at its
+        // own (the calibrated log loss the held-out rows allow).
+        let (t, train) = classify::fit_and_evaluate(&train_out, &sets.train.y);
+        Classes {
+            train,
+            val: val_out
+                .as_ref()
+                .zip(sets.val)
+                .map(|(o, v)| classify::fit_and_evaluate(o, &v.y).1),
+            test: test_out
+                .as_ref()
+                .zip(sets.test)
+                .map(|(o, s)| classify::evaluate(o, &s.y, t)),
+        }
+    });
     Measured {
-        train: evaluate(net, sets.train),
-        val: sets.val.map(|v| evaluate(net, v)),
-        test: sets.test.map(|t| evaluate(net, t)),
+        train: metrics::evaluate(&train_out, &sets.train.y),
+        val: val_out
+            .zip(sets.val)
+            .map(|(o, v)| metrics::evaluate(&o, &v.y)),
+        test: test_out
+            .zip(sets.test)
+            .map(|(o, t)| metrics::evaluate(&o, &t.y)),
+        classes,
     }
-}
-
-fn evaluate(net: &Network, samples: &Samples) -> Metrics {
-    metrics::evaluate(&net.predict(&samples.x), &samples.y)
 }
 
 /// Metrics of one network on the training set and, when present, validation and test sets.
@@ -365,10 +387,20 @@ struct Measured {
     train: Metrics,
     val: Option<Metrics>,
     test: Option<Metrics>,
+    /// Classification's accuracy and log loss.
+    classes: Option<Classes>,
+}
+
+/// Accuracy and log loss on each set.
+struct Classes {
+    train: ClassMetrics,
+    val: Option<ClassMetrics>,
+    test: Option<ClassMetrics>,
 }
 
 impl Measured {
     fn entry(&self, iter: usize, elapsed: Duration) -> HistoryEntry {
+        let c = self.classes.as_ref();
         HistoryEntry {
             iter,
             time_s: elapsed.as_secs_f64(),
@@ -378,6 +410,11 @@ impl Measured {
             test_r2: self.test.as_ref().and_then(|m| m.r2),
             val_mse: self.val.as_ref().and_then(|m| m.mse),
             val_r2: self.val.as_ref().and_then(|m| m.r2),
+            train_accuracy: c.and_then(|c| c.train.accuracy),
+            test_accuracy: c.and_then(|c| c.test.and_then(|m| m.accuracy)),
+            train_log_loss: c.and_then(|c| c.train.log_loss),
+            test_log_loss: c.and_then(|c| c.test.and_then(|m| m.log_loss)),
+            val_log_loss: c.and_then(|c| c.val.and_then(|m| m.log_loss)),
         }
     }
 }
@@ -511,8 +548,8 @@ pub fn continue_training(
         }
         if let Some((kept_entry, kept_net)) = &mut kept {
             since_kept += 1;
-            if current.val_mse.is_some()
-                && (kept_entry.val_mse.is_none() || current.val_mse < kept_entry.val_mse)
+            if current.val_loss().is_some()
+                && (kept_entry.val_loss().is_none() || current.val_loss() < kept_entry.val_loss())
             {
                 *kept_entry = current;
                 *kept_net = net.clone();

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use super::{DefaultValue as D, Domain, Interval, Owner, Python, Setting};
 use crate::choice::Choice;
-use crate::data::Scaling;
+use crate::data::{Scaling, Task};
 use crate::model::Init;
 use crate::optim::OptimizerKind::{self, Adam, Anmin, AnminPlain, Lbfgs, Lm, Sgd};
 use crate::optim::anmin::a_sample::SampleMode;
@@ -173,6 +173,19 @@ pub const MAX_ONE_HOT: Setting = Setting::new(
 )
 .python(Python::Absent(
     "X holds numbers: categories are the command line's",
+));
+
+pub const TASK: Setting = Setting::new(
+    "task",
+    Owner::Preprocess,
+    Domain::Choice(Task::NAMES),
+    D::Word(Task::Auto.const_name()),
+    "What the target column holds: regress (numbers), classify (class labels, text or \
+     numbers: one output per class, trained on one-hot targets with the square loss) or auto \
+     (classify when the one target column holds text and no numbers)",
+)
+.python(Python::Absent(
+    "the estimator says it: ANMINRegressor or ANMINClassifier",
 ));
 
 pub const MAX_SECONDS: Setting = Setting::new(
@@ -377,6 +390,7 @@ fn build() -> Vec<Setting> {
         ONE_HOT_INTEGERS,
         ONE_HOT_FEW,
         MAX_ONE_HOT,
+        TASK,
         OPTIMIZER,
         AUTO,
         RIDGE,

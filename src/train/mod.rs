@@ -20,12 +20,14 @@
 //! # Ok::<(), anmin::Error>(())
 //! ```
 
+mod classes;
 mod ensemble;
 mod preset;
 pub mod report;
 pub mod settings;
 mod valid;
 
+pub use classes::ClassificationReport;
 pub use preset::{Given, PREDICTION, Preset};
 pub use valid::ValidRequest;
 
@@ -541,14 +543,15 @@ impl<'a> Trainer<'a> {
         let par = parallelism(self.threads);
         let limits = request.limits(self.interrupt);
         let val_frac = request.val_frac()?;
-        let (prepared, outcome, selection, bagging) = if request.bag.is_ensemble() {
+        let (prepared, mut outcome, selection, bagging, held_out) = if request.bag.is_ensemble() {
             let run = select::Run {
                 spec: &spec,
                 limits,
                 par,
             };
             let (all, outcome, report) = ensemble::run_bag(request, dataset, &run, observer)?;
-            (all, outcome, None, Some(report))
+            let held_out = classes::HeldOut::out_of_fold(&report, &all.train);
+            (all, outcome, None, Some(report), held_out)
         } else if request.ridge == Ridge::Auto {
             let held_out = request.prepare(dataset, val_frac)?;
             let fit_val = (
@@ -572,7 +575,8 @@ impl<'a> Trainer<'a> {
             let net = request.random_network(&all.train);
             let outcome = select::refit(&run, net, sets, &selection, observer);
             let report = SelectionReport::new(&selection, &path, fit_val, &all.train);
-            (all, outcome, Some(report), None)
+            let held_out = classes::HeldOut::of(&selection.network, fit_val.1);
+            (all, outcome, Some(report), None, held_out)
         } else {
             let prepared = request.prepare(dataset, val_frac)?;
             let sets = optim::Sets {
@@ -584,9 +588,17 @@ impl<'a> Trainer<'a> {
             let net = request.random_network(&prepared.train);
             let outcome =
                 optim::train_with_validation(optimizer.as_mut(), net, sets, limits, par, observer);
-            (prepared, outcome, None, None)
+            let held_out =
+                (prepared.val.as_ref()).and_then(|v| classes::HeldOut::of(&outcome.network, v));
+            (prepared, outcome, None, None, held_out)
         };
-        let report = report::run_report(report::Parts {
+        let classification = classes::calibrate(
+            &mut outcome,
+            &prepared,
+            dataset.encoding.classes.as_ref(),
+            held_out,
+        );
+        let mut report = report::run_report(report::Parts {
             command: self.command,
             request,
             dataset,
@@ -596,6 +608,7 @@ impl<'a> Trainer<'a> {
             bagging,
             val_frac,
         });
+        report.classification = classification;
         Ok(Trained {
             report,
             outcome,
@@ -638,7 +651,9 @@ impl Trained {
         if let Some(bagging) = &self.report.bagging {
             training["bag"] = json!(bagging.members.len());
         }
-        SavedModel::new(net, &dataset.encoding, &self.prepared.scaler, training)
+        let mut model = SavedModel::new(net, &dataset.encoding, &self.prepared.scaler, training);
+        model.temperature = self.report.classification.as_ref().map(|c| c.temperature);
+        model
     }
 }
 

@@ -81,6 +81,7 @@ pub fn run_report(parts: Parts<'_>) -> RunReport {
         solver: outcome.solver.clone(),
         selection,
         bagging,
+        classification: None,
     }
 }
 
@@ -158,8 +159,8 @@ fn per_output(dataset: &Dataset, outcome: &RunOutcome, prepared: &Prepared) -> V
     let test_r2_defined = prepared.test.as_ref().map(|s| metrics::r2_defined(&s.y).1);
     dataset
         .encoding
-        .targets
-        .iter()
+        .output_names()
+        .into_iter()
         .enumerate()
         .map(|(j, target)| {
             let train = &outcome.final_train.per_output[j];
@@ -169,7 +170,7 @@ fn per_output(dataset: &Dataset, outcome: &RunOutcome, prepared: &Prepared) -> V
                 test_r2_defined.as_ref().map(|d| d[j]),
             );
             let mut output = OutputReport {
-                target: target.clone(),
+                target,
                 train_mse: train.mse,
                 test_mse: test.and_then(|m| m.mse),
                 train_r2: train.r2,

@@ -9,6 +9,7 @@
 mod cell_at;
 mod columns;
 mod infer;
+mod labels;
 mod notes;
 
 use nalgebra::DMatrix;
@@ -20,6 +21,7 @@ use crate::error::DataError;
 use cell_at::CellAt;
 use columns::{choose_columns, unknown_column};
 use infer::{InferOptions, infer_column};
+pub use labels::{Task, class_index, label_of, outputs as labels_outputs, set_class};
 use notes::Notes;
 pub use notes::{EncodeNote, NoteKind};
 
@@ -43,6 +45,8 @@ pub struct ColumnChoice {
     /// Categorical inputs with more categories than this are frequency-encoded (one feature:
     /// the category's share of the training rows) instead of one-hot; 0: always one-hot.
     pub max_one_hot: usize,
+    /// Whether the target is a quantity or class labels (auto: labels when it holds text).
+    pub task: Task,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -119,6 +123,10 @@ impl InputColumn {
 pub struct Encoding {
     pub inputs: Vec<InputColumn>,
     pub targets: Vec<String>,
+    /// Classification: the labels of the (one) target column, in output order; the targets
+    /// are their one-hot codes. None for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
 }
 
 impl Encoding {
@@ -173,6 +181,27 @@ impl Encoding {
             .filter(|input| input.is_text())
             .map(|input| input.name().to_owned())
             .collect()
+    }
+
+    /// The network's outputs: one per class of a classification (one for two classes), else
+    /// one per target.
+    pub fn outputs(&self) -> usize {
+        self.classes
+            .as_ref()
+            .map_or(self.targets.len(), |c| labels::outputs(c.len()))
+    }
+
+    /// A name per output: the targets', or a classification's `target=class` (two classes:
+    /// the second's, whose indicator the one output is).
+    pub fn output_names(&self) -> Vec<String> {
+        match &self.classes {
+            Some(classes) => classes
+                .iter()
+                .skip(usize::from(classes.len() == 2))
+                .map(|c| format!("{}={c}", self.targets[0]))
+                .collect(),
+            None => self.targets.clone(),
+        }
     }
 
     pub fn n_features(&self) -> usize {
@@ -256,13 +285,23 @@ impl Encoding {
         Ok(x)
     }
 
-    /// Reads the target columns if all are present and numeric on every row; None otherwise.
+    /// Reads the target columns if all are present and numeric on every row (classification:
+    /// the label column, every label a known class, one-hot); None otherwise.
     pub fn try_encode_targets(&self, table: &Table) -> Option<DMatrix<f64>> {
         let cols: Vec<usize> = self
             .targets
             .iter()
             .map(|t| table.column_index(t))
             .collect::<Option<_>>()?;
+        if let Some(classes) = &self.classes {
+            let col = *cols.first()?;
+            let mut y = DMatrix::zeros(table.n_rows(), self.outputs());
+            for row in 0..table.n_rows() {
+                let k = class_index(classes, &label_of(table.cell(row, col))?)?;
+                set_class(&mut y, row, k);
+            }
+            return Some(y);
+        }
         let mut y = DMatrix::zeros(table.n_rows(), cols.len());
         for (j, &col) in cols.iter().enumerate() {
             for row in 0..table.n_rows() {
@@ -374,19 +413,19 @@ impl Dataset {
         let mut notes = Notes::default();
         let keep = kept_rows(table, choice, (&target_cols, &input_cols), &mut notes)?;
 
-        let mut y = DMatrix::zeros(keep.len(), target_cols.len());
-        for (j, &c) in target_cols.iter().enumerate() {
-            for (i, &row) in keep.iter().enumerate() {
-                y[(i, j)] = match table.cell(row, c) {
-                    Cell::Number(v) => v,
-                    _ => {
-                        return Err(CellAt::new(table, row, c, &table.shown(row, c))
-                            .non_numeric_target(&table.header[c]));
-                    }
-                };
-            }
-            check_target_magnitude(table, &keep, c, y.column(j), target_cols.len())?;
-        }
+        let classify = match choice.task {
+            Task::Classify => true,
+            Task::Regress => false,
+            Task::Auto => target_cols.len() == 1 && labels::only_text(table, target_cols[0], &keep),
+        };
+        let (mut y, classes) = if classify {
+            let classes = labels::classes_of(table, target_cols[0], &keep);
+            labels::check_classes(table, &target_cols, &classes)?;
+            let y = labels::one_hot(table, target_cols[0], &keep, &classes)?;
+            (y, Some(classes))
+        } else {
+            (numeric_targets(table, &target_cols, &keep)?, None)
+        };
 
         let inputs: Vec<InputColumn> = input_cols
             .iter()
@@ -404,6 +443,7 @@ impl Dataset {
                 .iter()
                 .map(|&c| table.header[c].clone())
                 .collect(),
+            classes,
         };
         let mut x = encoding.encode_rows(table, &keep, &mut Notes::default(), Absent::Error)?;
         let mut keep = keep;
@@ -435,6 +475,29 @@ impl Dataset {
     pub fn n_rows(&self) -> usize {
         self.x.nrows()
     }
+}
+
+/// The numeric targets of `rows` (rows × columns); a cell that is not a number is an error
+/// naming it.
+fn numeric_targets(
+    table: &Table,
+    target_cols: &[usize],
+    keep: &[usize],
+) -> Result<DMatrix<f64>, DataError> {
+    let mut y = DMatrix::zeros(keep.len(), target_cols.len());
+    for (j, &c) in target_cols.iter().enumerate() {
+        for (i, &row) in keep.iter().enumerate() {
+            y[(i, j)] = match table.cell(row, c) {
+                Cell::Number(v) => v,
+                _ => {
+                    return Err(CellAt::new(table, row, c, &table.shown(row, c))
+                        .non_numeric_target(&table.header[c]));
+                }
+            };
+        }
+        check_target_magnitude(table, keep, c, y.column(j), target_cols.len())?;
+    }
+    Ok(y)
 }
 
 /// The rows to encode: with `--drop-missing`, those without a missing value in a used

@@ -168,8 +168,13 @@ fn targets_and_features_by_name() {
     let d = dataset("a,b,y1,y2\n1,2,3,4\n5,6,7,8\n", &choice).unwrap();
     assert_eq!(d.encoding.feature_names(), ["b"]);
     assert_eq!(d.y.shape(), (2, 2));
+    // A text target is classes unless the task says regression.
+    let regress = ColumnChoice {
+        task: super::Task::Regress,
+        ..Default::default()
+    };
     assert!(matches!(
-        dataset("a,y\n1,x\n", &ColumnChoice::default()),
+        dataset("a,y\n1,x\n", &regress),
         Err(DataError::NonNumericTarget {
             at: CellLocation {
                 line: 2,
@@ -278,7 +283,11 @@ fn targets_whose_squares_overflow_are_rejected() {
 fn error_messages_stay_on_one_line() {
     // Quoted names and values may hold newlines; messages escape them (they used to be
     // printed raw, splitting the one-line error).
-    let e = dataset("a,\"y\nz\"\n1,\"x\ny\"\n", &ColumnChoice::default()).unwrap_err();
+    let regress = ColumnChoice {
+        task: super::Task::Regress,
+        ..Default::default()
+    };
+    let e = dataset("a,\"y\nz\"\n1,\"x\ny\"\n", &regress).unwrap_err();
     assert!(matches!(e, DataError::NonNumericTarget { .. }));
     assert_eq!(
         e.to_string(),

@@ -520,8 +520,13 @@ mod tests {
         let train = Samples {
             x: x.clone(),
             y: y.clone(),
+            classify: false,
         };
-        let big_train = Samples { x, y: &y * c };
+        let big_train = Samples {
+            x,
+            y: &y * c,
+            classify: false,
+        };
         for (a_solver, ridge) in [
             (ASolver::Cholesky, 0.0),
             (ASolver::Cholesky, 0.01),
