@@ -160,18 +160,20 @@ fn targets_phrase(targets: &[String]) -> String {
 /// The accuracy and log-loss rows of a classification's summary.
 fn class_rows(report: &RunReport, c: &crate::train::ClassificationReport) -> String {
     let mut out = format!(
-        "\n{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
-        "", "iter", "train acc", "test acc", "train LL", "test LL"
+        "\n{}",
+        table_line("", "iter", ["train acc", "test acc", "train LL", "test LL"])
     );
     let row = |label: &str, e: &HistoryEntry| {
-        format!(
-            "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+        metric_row(
+            report,
             label,
-            e.iter,
-            cell(report, "train_accuracy", e.train_accuracy),
-            cell(report, "test_accuracy", e.test_accuracy),
-            cell(report, "train_log_loss", e.train_log_loss),
-            cell(report, "test_log_loss", e.test_log_loss)
+            e,
+            [
+                ("train_accuracy", e.train_accuracy),
+                ("test_accuracy", e.test_accuracy),
+                ("train_log_loss", e.train_log_loss),
+                ("test_log_loss", e.test_log_loss),
+            ],
         )
     };
     out.push_str(&row("initial", &report.history[0]));
@@ -191,6 +193,24 @@ fn class_rows(report: &RunReport, c: &crate::train::ClassificationReport) -> Str
 }
 
 /// A metric's table cell: its value, "-" without a test set, or why else it is undefined.
+/// One line of the summary's metric tables: a label, the iteration and four columns.
+fn table_line(label: &str, iter: &str, columns: [&str; 4]) -> String {
+    let [a, b, c, d] = columns;
+    format!("{label:<8} {iter:>5} {a:>12} {b:>12} {c:>10} {d:>10}\n")
+}
+
+/// The row of `entry` in a metric table: four (run JSON key, value) cells.
+fn metric_row(
+    report: &RunReport,
+    label: &str,
+    entry: &HistoryEntry,
+    cells: [(&str, Option<f64>); 4],
+) -> String {
+    let cells = cells.map(|(key, v)| cell(report, key, v));
+    let [a, b, c, d] = cells.each_ref().map(String::as_str);
+    table_line(label, &entry.iter.to_string(), [a, b, c, d])
+}
+
 fn cell(report: &RunReport, key: &str, v: Option<f64>) -> String {
     match (v, report.why_undefined(key)) {
         // Fixed notation where it fits the column, scientific beyond.
@@ -300,19 +320,22 @@ fn print_summary(report: &RunReport, args: &TrainArgs) {
         },
         report.final_entry.time_s
     ));
-    out.push_str(&format!(
-        "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
-        "", "iter", "train MSE", "test MSE", "train R2", "test R2"
+    out.push_str(&table_line(
+        "",
+        "iter",
+        ["train MSE", "test MSE", "train R2", "test R2"],
     ));
     let row = |label: &str, e: &HistoryEntry| {
-        format!(
-            "{:<8} {:>5} {:>12} {:>12} {:>10} {:>10}\n",
+        metric_row(
+            report,
             label,
-            e.iter,
-            cell(report, "train_mse", e.train_mse),
-            cell(report, "test_mse", e.test_mse),
-            cell(report, "train_r2", e.train_r2),
-            cell(report, "test_r2", e.test_r2)
+            e,
+            [
+                ("train_mse", e.train_mse),
+                ("test_mse", e.test_mse),
+                ("train_r2", e.train_r2),
+                ("test_r2", e.test_r2),
+            ],
         )
     };
     out.push_str(&row("initial", &report.history[0]));
