@@ -57,10 +57,7 @@ pub(super) fn run_bag(
     observer: &mut dyn Observer,
 ) -> Result<(Prepared, RunOutcome, BagReport)> {
     let candidates = request.preprocess.scaling.candidates();
-    let mut prepared = candidates
-        .iter()
-        .map(|&scaling| request.prepare_scaled(dataset, 0.0, scaling))
-        .collect::<Result<Vec<_>>>()?;
+    let mut prepared = vec![request.prepare_scaled(dataset, 0.0, candidates[0])?];
     let n = prepared[0].train.n();
     let members = request.bag.members(n);
     let folds = bag::folds(n, members, request.split.seed);
@@ -81,10 +78,10 @@ pub(super) fn run_bag(
     };
     let screen = screened_members(members).min(members);
     let screened_rows: usize = folds.iter().take(screen).map(Vec::len).sum();
-    if prepared.len() == 1 || screened_rows < MIN_SCREEN_ROWS {
+    if candidates.len() == 1 || screened_rows < MIN_SCREEN_ROWS {
         let nets = request.random_networks(&prepared[0].train, members);
         let (outcome, mut report) = bag::bag(run, nets, sets(&prepared[0]), plan, observer);
-        if prepared.len() > 1 {
+        if candidates.len() > 1 {
             // Too few rows to choose by: the first candidate (standard), unscreened.
             report.screening = Some(Screening {
                 members: 0,
@@ -95,6 +92,10 @@ pub(super) fn run_bag(
         return Ok((prepared.remove(0), outcome, report));
     }
 
+    // The other candidates' scalings of the same split, only when they are screened.
+    for &scaling in &candidates[1..] {
+        prepared.push(request.prepare_scaled(dataset, 0.0, scaling)?);
+    }
     // Every candidate trains the first members silently.
     let mut bags: Vec<(Ensemble<'_>, std::vec::IntoIter<_>)> = prepared
         .iter()
