@@ -98,6 +98,23 @@ fn compare_counts_figure_and_agreement_with_summarize() {
 
 /// A shell loop of `anmin train` over `optimizers` and split seeds 0 … seeds−1, each with
 /// `extra` and the flags of SETTINGS it takes: the run files, as `compare` would make them.
+/// `anmin compare` of `optimizers` on two splits with SETTINGS and `extra`, written to
+/// `dir/name`; its report.
+fn compare_two_splits(dir: &Path, name: &str, optimizers: &[&str], extra: &[&str]) -> Value {
+    let out = dir.join(name);
+    anmin()
+        .args(["compare", "--splits", "2", "--quiet"])
+        .args(extra)
+        .arg("--optimizers")
+        .arg(optimizers.join(","))
+        .args(SETTINGS)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    read_json(&out)
+}
+
 fn train_each(dir: &Path, optimizers: &[&str], seeds: usize, extra: &[&str]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for optimizer in optimizers {
@@ -207,18 +224,8 @@ fn ridge_auto_selects_on_every_split_as_train_does() {
     // Each optimizer chooses its own penalty on each split, on the same held-out rows, and
     // each run is the run `train` makes with the same flags.
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("auto.json");
     let optimizers = ["anmin", "adam"];
-    anmin()
-        .args(["compare", "--splits", "2", "--quiet", "--ridge", "auto"])
-        .arg("--optimizers")
-        .arg(optimizers.join(","))
-        .args(SETTINGS)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let cmp = read_json(&out);
+    let cmp = compare_two_splits(dir.path(), "auto.json", &optimizers, &["--ridge", "auto"]);
     let runs = cmp["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4);
     let runs_file = std::fs::read_to_string(dir.path().join("auto.json.runs.jsonl")).unwrap();
@@ -242,18 +249,13 @@ fn preprocessing_flags_reach_every_run_as_in_train() {
     // `--scaling robust` (and the other preprocessing flags) used to be recorded in compare's
     // config but not applied: its runs were standard-scaled.
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("robust.json");
     let optimizers = ["anmin", "adam"];
-    anmin()
-        .args(["compare", "--splits", "2", "--quiet", "--scaling", "robust"])
-        .arg("--optimizers")
-        .arg(optimizers.join(","))
-        .args(SETTINGS)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let cmp = read_json(&out);
+    let cmp = compare_two_splits(
+        dir.path(),
+        "robust.json",
+        &optimizers,
+        &["--scaling", "robust"],
+    );
     let robust = train_each(dir.path(), &optimizers, 2, &["--scaling", "robust"]);
     assert_eq!(summarized(dir.path(), &robust), timeless_aggregates(&cmp));
     let standard = train_each(dir.path(), &optimizers, 2, &[]);
